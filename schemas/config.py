@@ -1,0 +1,52 @@
+"""Typed parameters of every stage: frozen, no unknown keys, hashed into output paths."""
+from __future__ import annotations
+
+import hashlib
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MiB = 1 << 20
+
+
+class Params(BaseModel):
+    """Base for stage parameters: immutable, no unknown keys, hashable into output paths."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    VERSION: ClassVar[int] = 1  # bump when the stage's outputs would change for the same params
+
+    def fingerprint(self, *inputs: str) -> str:
+        """12 hex chars over the params, the stage version and input fingerprints."""
+        payload = "\n".join([f"{type(self).__name__}-v{self.VERSION}:{self.model_dump_json()}", *inputs])
+        return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
+class IngestParams(Params):
+    """How raw records become DOCUMENTS rows."""
+
+    text_field: str = Field("text", min_length=1, description="field holding the text (a.b for nested)")
+    id_field: str | None = Field(
+        "id", description="field holding a unique id; absent/null -> hash of file, row and text"
+    )
+    source_field: str | None = Field(
+        "source", description="field holding the source/domain label; absent -> the input file's stem"
+    )
+    max_doc_bytes: int = Field(8 * MiB, ge=1, description="texts over this many UTF-8 bytes are rejected")
+    partition_bytes: int = Field(64 * MiB, ge=4096, description="target text bytes per documents partition")
+    max_reject_fraction: float = Field(
+        0.5, ge=0.0, le=1.0, description="fail the run when more than this fraction of records is rejected"
+    )
+
+    @field_validator("id_field", "source_field")
+    @classmethod
+    def _not_blank(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("give a field name, or leave it unset")
+        return v
+
+
+class SampleCorpusParams(Params):
+    """The bundled offline corpus built from text every Python installation carries."""
+
+    max_bytes: int = Field(24 * MiB, ge=64 * 1024, description="cap on the corpus's total text bytes")
+    chunk_chars: int = Field(6000, ge=500, description="long sources are split into chunks of about this size")

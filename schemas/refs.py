@@ -1,0 +1,105 @@
+"""Refs: what tasks pass and return instead of tables (URIs + row counts)."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class PartitionRef(BaseModel):
+    """Pointer to one committed parquet partition; cheap to pass, persist and log."""
+
+    model_config = ConfigDict(frozen=True)
+    uri: str
+    num_rows: int
+    table: str  # key into schemas.tables.TABLES
+
+    @property
+    def name(self) -> str:
+        return self.uri.rstrip("/").rsplit("/", 1)[-1]
+
+
+class DatasetRef(BaseModel):
+    """A committed directory of partitions of one table."""
+
+    model_config = ConfigDict(frozen=True)
+    uri: str
+    table: str
+    partitions: tuple[PartitionRef, ...] = ()
+
+    @property
+    def num_rows(self) -> int:
+        return sum(p.num_rows for p in self.partitions)
+
+
+class SourceFile(BaseModel):
+    """One input file found by ingest: where it is, how to read it, and what identifies its version."""
+
+    model_config = ConfigDict(frozen=True)
+    uri: str
+    rel: str  # path relative to its input root; names the file in rows, rejects and doc_id hashes
+    format: str  # jsonl | parquet | text
+    compression: str | None = None  # gzip | zstd
+    size: int = 0
+    version: str = ""  # mtime / ETag: a changed file gives a new ingest fingerprint
+
+    @property
+    def default_source(self) -> str:
+        """Source label when records carry none: the input's name (file stem or directory name)."""
+        first = self.rel.split("/", 1)[0]
+        return first.split(".", 1)[0] or first
+
+    def fingerprint(self) -> str:
+        return f"{self.rel}|{self.format}|{self.compression}|{self.size}|{self.version}"
+
+
+class FileResult(BaseModel):
+    """What ingesting one input file staged: partitions (names relative to `uri`) and counts."""
+
+    model_config = ConfigDict(frozen=True)
+    rel: str
+    uri: str  # staging directory of this file
+    documents: tuple[dict, ...] = ()  # [{'name': 'documents/part-00000.parquet', 'num_rows': n}]
+    rejected: tuple[dict, ...] = ()
+    kept: int = 0
+    kept_bytes: int = 0
+    rejected_by_reason: dict[str, int] = {}
+    blank_lines: int = 0
+
+    @property
+    def records(self) -> int:
+        return self.kept + sum(self.rejected_by_reason.values())
+
+
+class IngestPlan(BaseModel):
+    """Where one ingest run reads and writes; `done` when its output is already committed."""
+
+    model_config = ConfigDict(frozen=True)
+    run: str
+    fingerprint: str
+    files: tuple[SourceFile, ...]
+    skipped: tuple[str, ...] = ()
+    done: bool = False
+
+    @property
+    def documents_uri(self) -> str:
+        return f"{self.run.rstrip('/')}/documents/{self.fingerprint}"
+
+    @property
+    def rejected_uri(self) -> str:
+        return f"{self.run.rstrip('/')}/rejected/{self.fingerprint}"
+
+    @property
+    def work_uri(self) -> str:
+        return f"{self.run.rstrip('/')}/work/ingest/{self.fingerprint}"
+
+    @property
+    def report_uri(self) -> str:
+        return f"{self.run.rstrip('/')}/report/ingest"
+
+
+class IngestResult(BaseModel):
+    """Committed ingest output: the documents and rejected datasets and the summary."""
+
+    model_config = ConfigDict(frozen=True)
+    documents: DatasetRef
+    rejected: DatasetRef
+    summary: dict

@@ -1,0 +1,208 @@
+"""The ingest stage's steps over files: plan, ingest one file, commit. No Prefect.
+
+Built on tasks.common.io (which does all opening and writing) and the pure modules
+(records, readers, ids, summary); tasks.ingest.prefect_tasks wraps each step in a Prefect task.
+
+Layout: each input file is staged under `work/ingest/<fp>/files/<k>/` with its own `_SUCCESS`
+(a crashed run resumes file by file); `commit` settles run-wide id uniqueness and moves the staged
+partitions to `documents/<fp>/part-NNNNN.parquet` and `rejected/<fp>/`, writing `_SUCCESS` last.
+"""
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from schemas.config import IngestParams
+from schemas.refs import FileResult, IngestPlan, IngestResult, PartitionRef, SourceFile
+from schemas.tables import REJECTED
+from tasks.common import io
+from tasks.common.errors import InputError
+from tasks.common.progress import ProgressFile
+from tasks.ingest import ids, readers, summary
+from tasks.ingest.records import RecordSpec, Reject
+
+LATEST = "_LATEST"
+
+
+class RejectRateError(InputError):
+    """More records were rejected than params.max_reject_fraction allows."""
+
+
+def plan(inputs: list[str], run: str, params: IngestParams) -> IngestPlan:
+    """Find the input files and the fingerprint of (params, file versions); `done` if committed."""
+    if not inputs:
+        raise InputError("no inputs given; pass JSONL/Parquet files or directories")
+    files, skipped = io.discover(inputs)
+    if not files:
+        raise InputError(f"no readable files in {', '.join(inputs)} (skipped: {', '.join(skipped[:5])})")
+    fp = params.fingerprint(*(f.fingerprint() for f in files))
+    p = IngestPlan(run=run.rstrip("/"), fingerprint=fp, files=tuple(files), skipped=tuple(skipped))
+    return p.model_copy(update={"done": io.committed(p.documents_uri) is not None})
+
+
+def file_uri(p: IngestPlan, index: int) -> str:
+    return io.join(p.work_uri, "files", f"{index:05d}")
+
+
+def progress_uri(p: IngestPlan, index: int) -> str:
+    return io.join(p.work_uri, "progress", f"{index:05d}.json")
+
+
+def _records(src: SourceFile, stream, raw, spec: RecordSpec, tally: readers.Tally):
+    """(record, input bytes consumed so far) pairs of one file."""
+    if src.format == "jsonl":
+        for item in readers.jsonl_records(stream, spec, tally):
+            yield item, raw.tell()
+    elif src.format == "parquet":
+        pf = io.parquet_file(raw)
+        n = max(pf.metadata.num_rows, 1)
+        for i, item in enumerate(readers.parquet_records(pf, spec)):
+            yield item, src.size * (i + 1) // n
+    else:
+        for item in readers.text_records(stream, src.size, spec):
+            yield item, src.size
+
+
+def ingest_file(src: SourceFile, dst_uri: str, params: IngestParams, progress: str | None = None) -> FileResult:
+    """Stage one input file's documents and rejects as parquet partitions; idempotent."""
+    if (done := io.committed(dst_uri)) is not None:
+        return FileResult(**done)
+    io.remove(dst_uri)  # leftovers of an attempt that crashed
+    spec = RecordSpec(params, src.rel, src.default_source)
+    tally = readers.Tally(spec)
+    bar = ProgressFile(progress, src.size, src.rel) if progress else None
+    try:
+        with (
+            io.open_binary(src) as (stream, raw),
+            io.PartitionWriter(io.join(dst_uri, "documents"), "documents", params.partition_bytes) as docs,
+            io.PartitionWriter(io.join(dst_uri, "rejected"), "rejected", params.partition_bytes) as rejects,
+        ):
+            for item, consumed in _records(src, stream, raw, spec, tally):
+                tally.add(item)
+                if isinstance(item, Reject):
+                    rejects.append(item.as_row(src.rel), len(item.excerpt) + len(item.detail))
+                else:
+                    docs.append(item, item[6])
+                if bar:
+                    bar.update(consumed)
+            tally.check()
+    except (OSError, EOFError, pa.ArrowException) as e:
+        raise InputError(f"{src.uri}: unreadable ({type(e).__name__}: {e}); check that the file is complete") from e
+    if bar:
+        bar.update(src.size, force=True)
+    result = FileResult(
+        rel=src.rel, uri=dst_uri, kept=tally.kept, kept_bytes=tally.kept_bytes,
+        documents=tuple({**p, "name": f"documents/{p['name']}"} for p in docs.parts),
+        rejected=tuple({**p, "name": f"rejected/{p['name']}"} for p in rejects.parts),
+        rejected_by_reason=dict(tally.rejected), blank_lines=tally.blank_lines,
+    )  # fmt: skip
+    io.commit(dst_uri, result.model_dump())
+    return result
+
+
+def _staged(results: list[FileResult], kind: str) -> list[PartitionRef]:
+    return [
+        PartitionRef(uri=io.join(r.uri, p["name"]), num_rows=p["num_rows"], table=kind)
+        for r in results
+        for p in getattr(r, kind)
+    ]
+
+
+def _duplicate_rejects(docs: list[PartitionRef], dups: pa.Table) -> dict[int, tuple[pa.Array, pa.Table]]:
+    """For each staged partition with losers: (keep mask, REJECTED rows naming the id's owner)."""
+    out = {}
+    owner_cols = {}
+    for part in sorted(set(dups["part"].to_pylist())):
+        sel = dups.filter(pc.equal(dups["part"], part))
+        table = io.read_table(docs[part], ["doc_id", "text", "file", "row"])
+        losers = pc.take(table, sel["index"])
+        owners = []
+        for fp_, fi in zip(sel["first_part"].to_pylist(), sel["first_index"].to_pylist(), strict=True):
+            if fp_ not in owner_cols:
+                owner_cols[fp_] = io.read_table(docs[fp_], ["file", "row"])
+            o = owner_cols[fp_]
+            owners.append(f"id already used by {o['file'][fi].as_py()}:{o['row'][fi].as_py()}")
+        rows = pa.table({
+            "file": losers["file"], "row": losers["row"],
+            "reason": pa.array(["duplicate_id"] * losers.num_rows), "detail": pa.array(owners),
+            "excerpt": pc.utf8_slice_codeunits(losers["text"], 0, 200), "doc_id": losers["doc_id"],
+        }, schema=REJECTED)  # fmt: skip
+        keep = pc.invert(pc.is_in(pa.array(range(table.num_rows), pa.int64()), value_set=sel["index"]))
+        out[part] = (keep, rows)
+    return out
+
+
+def _place(staged: list[PartitionRef], dst_uri: str, keep: dict[int, pa.Array]) -> list[dict]:
+    """Move staged partitions to `dst_uri/part-NNNNN.parquet`, filtering those named in `keep`."""
+    parts = []
+    for k, ref in enumerate(staged):
+        name = f"part-{len(parts):05d}.parquet"
+        if k in keep:
+            written = io.write_table(io.read_table(ref).filter(keep[k]), io.join(dst_uri, name))
+            if written:
+                parts.append({"name": name, "num_rows": written.num_rows})
+        else:
+            io.move(ref.uri, io.join(dst_uri, name))
+            parts.append({"name": name, "num_rows": ref.num_rows})
+    return parts
+
+
+def commit(p: IngestPlan, results: list[FileResult], params: IngestParams, seconds: float = 0.0) -> IngestResult:
+    """Settle id uniqueness over all files, check the reject rate, and publish the run's output."""
+    if (done := io.committed(p.documents_uri)) is not None:
+        return load(p.documents_uri, p.rejected_uri, done)
+    docs, rejects = _staged(results, "documents"), _staged(results, "rejected")
+    dups = ids.duplicate_positions([io.read_table(r, ["doc_id"])["doc_id"].combine_chunks() for r in docs])
+    losers = _duplicate_rejects(docs, dups)
+    counts = summary.counts(results, dups.num_rows)
+    if counts["records"] and counts["rejected"] > params.max_reject_fraction * counts["records"]:
+        raise RejectRateError(summary.reject_rate_message(counts, params, p.work_uri))
+    io.remove(p.documents_uri)  # partial output of a commit that crashed
+    io.remove(p.rejected_uri)
+    doc_parts = _place(docs, p.documents_uri, {k: v[0] for k, v in losers.items()})
+    rej_parts = _place(rejects, p.rejected_uri, {})
+    if losers:
+        extra = pa.concat_tables([rows for _, rows in losers.values()])
+        name = f"part-{len(rej_parts):05d}.parquet"
+        io.write_table(extra, io.join(p.rejected_uri, name))
+        rej_parts.append({"name": name, "num_rows": extra.num_rows})
+    documents = io.dataset(p.documents_uri, "documents", doc_parts)
+    sources = [io.read_table(r, ["source", "n_bytes"]) for r in documents.partitions]
+    report = summary.build(p, results, counts, params, sources, seconds)
+    io.commit(p.rejected_uri, {"fingerprint": p.fingerprint, "partitions": rej_parts})
+    io.commit(p.documents_uri, {"fingerprint": p.fingerprint, "partitions": doc_parts, "summary": report})
+    io.write_bytes(io.join(p.run, "documents", LATEST), p.fingerprint.encode())
+    io.remove(p.work_uri)
+    return load(p.documents_uri, p.rejected_uri, io.committed(p.documents_uri))
+
+
+def load(documents_uri: str, rejected_uri: str, marker: dict | None = None) -> IngestResult:
+    """The committed result of an ingest run, from its markers."""
+    marker = marker or io.committed(documents_uri)
+    rejected = io.committed(rejected_uri)
+    if marker is None or rejected is None:
+        raise InputError(f"{documents_uri}: no committed ingest output here; run `skillmix ingest` first")
+    return IngestResult(
+        documents=io.dataset(documents_uri, "documents", marker["partitions"]),
+        rejected=io.dataset(rejected_uri, "rejected", rejected["partitions"]),
+        summary=marker["summary"],
+    )
+
+
+def latest(run: str) -> IngestResult:
+    """The run's most recently committed ingest output (what later stages read)."""
+    pointer = io.join(run, "documents", LATEST)
+    if not io.exists(pointer):
+        raise InputError(f"{run}: no ingested documents; run `skillmix ingest INPUT... --run {run}` first")
+    fp = io.read_bytes(pointer).decode().strip()
+    return load(io.join(run, "documents", fp), io.join(run, "rejected", fp))
+
+
+def write_report(result: IngestResult, report_uri: str) -> str:
+    """summary.json (always) and the documents/rejects plot, into the run's report directory."""
+    io.write_json(io.join(report_uri, "summary.json"), result.summary)
+    sources = [io.read_table(r, ["source", "n_bytes"]) for r in result.documents.partitions]
+    png = summary.figure(result.summary, sources)
+    io.write_bytes(io.join(report_uri, "ingest.png"), png)
+    return io.join(report_uri, "summary.json")
+
