@@ -1,4 +1,5 @@
 """Typed parameters of every stage: frozen, no unknown keys, hashed into output paths."""
+
 from __future__ import annotations
 
 import hashlib
@@ -50,3 +51,9 @@ class SampleCorpusParams(Params):
 
     max_bytes: int = Field(24 * MiB, ge=64 * 1024, description="cap on the corpus's total text bytes")
     chunk_chars: int = Field(6000, ge=500, description="long sources are split into chunks of about this size")
+
+
+class PipelineParams(Params):
+    """Every stage's parameters, as the curate flow and deployment presets take them."""
+
+    ingest: IngestParams = IngestParams()

@@ -1,4 +1,5 @@
 """Refs: what tasks pass and return instead of tables (URIs + row counts)."""
+
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict

@@ -2,6 +2,7 @@
 
 Declarations only. `io.read_table` checks a partition against the schema named in its ref.
 """
+
 from __future__ import annotations
 
 import pyarrow as pa

@@ -1,4 +1,5 @@
 """Errors that stop a stage. Bad *records* are never raised: they become rejected rows."""
+
 from __future__ import annotations
 
 

@@ -4,6 +4,7 @@ The only module under tasks/ that opens files. Commit protocol (DESIGN.md "Run l
 write `<name>.tmp-<uuid>`, rename to `<name>`, and write a directory's `_SUCCESS` marker last;
 `committed(dir)` returns the marker or None, so a rerun or retry skips finished work.
 """
+
 from __future__ import annotations
 
 import io

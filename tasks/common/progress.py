@@ -1,8 +1,9 @@
 """Progress of long tasks as small JSON files, readable by any process that sees the run directory.
 
 Works the same for threads, local Dask processes and a remote cluster on shared storage: a task
-writes `{done, total, unit, label}` at most once per `every` seconds; the CLI sums them into a bar.
+writes `{done, total, unit, label, t}` at most once per `every` seconds; the CLI sums them into a bar.
 """
+
 from __future__ import annotations
 
 import time
@@ -19,7 +20,8 @@ class ProgressFile:
         now = time.monotonic()
         if force or now - self._last >= self.every:
             self._last = now
-            io.write_json(self.uri, {"done": done, "total": self.total, "unit": self.unit, "label": self.label})
+            record = {"done": done, "total": self.total, "unit": self.unit, "label": self.label, "t": time.time()}
+            io.write_json(self.uri, record)
 
 
 def read_all(pattern: str) -> list[dict]:

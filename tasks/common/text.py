@@ -3,6 +3,7 @@
 NFC (so visually equal strings compare equal downstream, in hashes and shingles), CR/CRLF -> LF,
 and C0/C1 control characters removed except TAB and LF. A leading byte-order mark is dropped.
 """
+
 from __future__ import annotations
 
 import json

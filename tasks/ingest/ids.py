@@ -4,6 +4,7 @@ Files are ingested in parallel, so uniqueness is settled afterwards over all of 
 record with an id, in input order (file order, then row), keeps it; every later one is rejected
 as `duplicate_id`, its detail naming the record that kept the id.
 """
+
 from __future__ import annotations
 
 import pyarrow as pa
@@ -21,8 +22,14 @@ def duplicate_positions(ids: list[pa.Array]) -> pa.Table:
     table = table.append_column("pos", pa.array(range(table.num_rows), pa.int64()))
     first = table.group_by("doc_id").aggregate([("pos", "min"), ("pos", "count")])
     first = first.filter(pc.greater(first["pos_count"], 1))
-    empty = pa.table({"part": pa.array([], pa.int32()), "index": pa.array([], pa.int64()),
-                      "first_part": pa.array([], pa.int32()), "first_index": pa.array([], pa.int64())})
+    empty = pa.table(
+        {
+            "part": pa.array([], pa.int32()),
+            "index": pa.array([], pa.int64()),
+            "first_part": pa.array([], pa.int32()),
+            "first_index": pa.array([], pa.int64()),
+        }
+    )
     if first.num_rows == 0:
         return empty
     dup = table.join(first.select(["doc_id", "pos_min"]), "doc_id", join_type="inner")

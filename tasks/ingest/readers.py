@@ -4,6 +4,7 @@ No file opening here (tasks.common.io does that); memory is bounded by one line 
 RecordSpec.max_line_bytes), one record batch (Parquet) or one capped file (text).
 Structural problems raise InputError naming the file; bad records are yielded as Rejects.
 """
+
 from __future__ import annotations
 
 from collections import Counter

@@ -6,6 +6,7 @@ doc_id: the record's own id when it has one (str or int), else blake2b-128 of
 (file, row, normalised text), stable across reruns of the same input. Uniqueness of ids across
 the run is checked later, over all files (tasks.ingest.ids).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -96,8 +97,9 @@ def _given_id(value: Any) -> str | Reject | None:
     return Reject(0, "invalid_id", f"id is {type(value).__name__}; expected a string or integer", "")
 
 
-def text_doc(text: str, row: int, spec: RecordSpec, doc_id: str | None, source: str, meta: str | None,
-             raw: bytes | str) -> DocRow | Reject:
+def text_doc(
+    text: str, row: int, spec: RecordSpec, doc_id: str | None, source: str, meta: str | None, raw: bytes | str
+) -> DocRow | Reject:
     """Normalise and size-check one text; the shared tail of every record kind."""
     text = normalize(text)
     if not text.strip():

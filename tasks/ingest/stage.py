@@ -7,6 +7,7 @@ Layout: each input file is staged under `work/ingest/<fp>/files/<k>/` with its o
 (a crashed run resumes file by file); `commit` settles run-wide id uniqueness and moves the staged
 partitions to `documents/<fp>/part-NNNNN.parquet` and `rejected/<fp>/`, writing `_SUCCESS` last.
 """
+
 from __future__ import annotations
 
 import pyarrow as pa
@@ -171,7 +172,6 @@ def commit(p: IngestPlan, results: list[FileResult], params: IngestParams, secon
     report = summary.build(p, results, counts, params, sources, seconds)
     io.commit(p.rejected_uri, {"fingerprint": p.fingerprint, "partitions": rej_parts})
     io.commit(p.documents_uri, {"fingerprint": p.fingerprint, "partitions": doc_parts, "summary": report})
-    io.write_bytes(io.join(p.run, "documents", LATEST), p.fingerprint.encode())
     io.remove(p.work_uri)
     return load(p.documents_uri, p.rejected_uri, io.committed(p.documents_uri))
 
@@ -187,6 +187,11 @@ def load(documents_uri: str, rejected_uri: str, marker: dict | None = None) -> I
         rejected=io.dataset(rejected_uri, "rejected", rejected["partitions"]),
         summary=marker["summary"],
     )
+
+
+def mark_latest(p: IngestPlan) -> None:
+    """Point `<run>/documents/_LATEST` at this plan's output: what later stages read."""
+    io.write_bytes(io.join(p.run, "documents", LATEST), p.fingerprint.encode())
 
 
 def latest(run: str) -> IngestResult:
@@ -205,4 +210,3 @@ def write_report(result: IngestResult, report_uri: str) -> str:
     png = summary.figure(result.summary, sources)
     io.write_bytes(io.join(report_uri, "ingest.png"), png)
     return io.join(report_uri, "summary.json")
-

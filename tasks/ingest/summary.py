@@ -1,4 +1,5 @@
 """Ingest counts, summary.json content and the ingest plot. Pure: values in, dict / PNG bytes out."""
+
 from __future__ import annotations
 
 import io as _io
@@ -38,8 +39,9 @@ def reject_rate_message(c: dict, params: IngestParams, staged: str) -> str:
     )
 
 
-def build(p: IngestPlan, results: list[FileResult], c: dict, params: IngestParams,
-          sources: list[pa.Table], seconds: float) -> dict:
+def build(
+    p: IngestPlan, results: list[FileResult], c: dict, params: IngestParams, sources: list[pa.Table], seconds: float
+) -> dict:
     """The content of report/ingest/summary.json."""
     by_source: Counter[str] = Counter()
     for t in sources:
@@ -81,12 +83,18 @@ def figure(s: dict, sources: list[pa.Table]) -> bytes:
     for n in names[:8]:
         b.hist(nbytes[src == n], bins=bins, histtype="step", label=n, linewidth=1.5)
     b.set_xscale("log")
+    b.set_yscale("log")
+    b.set_ylabel("documents")
     b.set_xlabel("document size (UTF-8 bytes)")
     b.set_title("document sizes")
     if names:
         b.legend(fontsize=8)
     reasons = {k: v for k, v in s["rejected_by_reason"].items() if v}
-    c.barh(list(reasons)[::-1] or ["(none)"], list(reasons.values())[::-1] or [0], color="#c44e52")
+    if reasons:
+        c.barh(list(reasons)[::-1], list(reasons.values())[::-1], color="#c44e52")
+    else:
+        c.text(0.5, 0.5, "no rejected records", ha="center", va="center", transform=c.transAxes)
+        c.set_axis_off()
     c.set_title(f"rejected records by reason ({s['rejected']:,})")
     total = f"{s['records']:,} records = {s['kept']:,} kept + {s['rejected']:,} rejected"
     fig.suptitle(f"ingest {s['fingerprint']}: {total}")

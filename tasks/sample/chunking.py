@@ -3,6 +3,7 @@
 Code is cut at top-level statement boundaries (so a chunk holds whole functions/classes), prose at
 blank lines; a piece still far over the limit is cut at line boundaries.
 """
+
 from __future__ import annotations
 
 import ast
@@ -65,9 +66,9 @@ def api_doc(module: str, tree: ast.Module | None) -> str | None:
     if doc := ast.get_docstring(tree):
         out.append(f"Help on module {module}:\n\n{doc}\n")
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and not node.name.startswith("_"):
-            if doc := ast.get_docstring(node):
-                kind = "class" if isinstance(node, ast.ClassDef) else "def"
-                out.append(f"{kind} {module}.{node.name}\n    " + doc.replace("\n", "\n    ") + "\n")
+        documented = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        if documented and not node.name.startswith("_") and (doc := ast.get_docstring(node)):
+            kind = "class" if isinstance(node, ast.ClassDef) else "def"
+            out.append(f"{kind} {module}.{node.name}\n    " + doc.replace("\n", "\n    ") + "\n")
     text = "\n".join(out)
     return text if len(text) >= 300 else None

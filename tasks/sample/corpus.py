@@ -8,8 +8,10 @@ Reads (read-only) the running interpreter's standard library and installed distr
 Deterministic on a given machine: sources are enumerated in sorted order and documents kept in an
 order given by a hash of their id, up to a per-domain byte share of `max_bytes`.
 """
+
 from __future__ import annotations
 
+import gzip
 import hashlib
 import importlib.metadata as md
 import json
@@ -19,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from schemas.config import SampleCorpusParams
+from tasks.common import io
 from tasks.sample.chunking import api_doc, code_blocks, paragraphs, parse
 
 SHARES = {"code": 0.5, "docs": 0.2, "readme": 0.18, "license": 0.12}  # of max_bytes; unused share moves on
@@ -45,8 +48,8 @@ def _read(path: Path) -> str | None:
 
 def _distributions() -> list[md.Distribution]:
     seen, out = set(), []
-    for dist in sorted(md.distributions(), key=lambda d: (d.metadata["Name"] or "").lower()):
-        name = (dist.metadata["Name"] or "").lower()
+    for dist in sorted(md.distributions(), key=lambda d: (d.metadata.get("Name") or "").lower()):
+        name = (dist.metadata.get("Name") or "").lower()
         if name and name not in seen:
             seen.add(name)
             out.append(dist)
@@ -76,7 +79,7 @@ def stdlib(params: SampleCorpusParams) -> tuple[list[tuple[str, str]], list[tupl
 
 def readme(params: SampleCorpusParams, dists: list[md.Distribution]) -> Iterator[tuple[str, str]]:
     for dist in dists:
-        text = dist.metadata.get_payload() or dist.metadata["Description"] or ""
+        text = dist.metadata.get_payload() or dist.metadata.get("Description") or ""
         for k, chunk in enumerate(paragraphs(str(text), params.chunk_chars)):
             yield f"readme/{dist.metadata['Name']}#{k}", chunk
 
@@ -85,9 +88,10 @@ def license(dists: list[md.Distribution]) -> Iterator[tuple[str, str]]:
     for dist in dists:
         for f in sorted(dist.files or [], key=str):
             upper = f.name.upper()
-            if any(n in upper for n in _LICENSE_NAMES) and not upper.endswith((".PY", ".PYC", ".HTML")):
-                if (text := _read(Path(str(f.locate())))) and text.strip():
-                    yield f"license/{dist.metadata['Name']}/{f}", text
+            if not any(n in upper for n in _LICENSE_NAMES) or upper.endswith((".PY", ".PYC", ".HTML")):
+                continue
+            if (text := _read(Path(str(f.locate())))) and text.strip():
+                yield f"license/{dist.metadata['Name']}/{f}", text
 
 
 DOMAINS = tuple(SHARES)
@@ -125,3 +129,19 @@ def records(params: SampleCorpusParams) -> list[dict]:
 
 def to_jsonl(recs: list[dict]) -> bytes:
     return b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in recs)
+
+
+def write(out_uri: str, params: SampleCorpusParams) -> tuple[list[dict], bool]:
+    """Write the corpus as JSONL (gzip if `out_uri` ends in .gz); (records, whether the file changed).
+
+    An identical existing file is left untouched, so its mtime, and the ingest fingerprint that
+    depends on it, stay the same: rerunning the demo is then a no-op.
+    """
+    recs = records(params)
+    data = to_jsonl(recs)
+    if out_uri.endswith(".gz"):
+        data = gzip.compress(data, mtime=0)
+    if io.exists(out_uri) and io.read_bytes(out_uri) == data:
+        return recs, False
+    io.write_bytes(out_uri, data)
+    return recs, True

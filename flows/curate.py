@@ -1,0 +1,25 @@
+"""Curate: every stage, chained as subflows passing refs (today: ingest; later stages plug in here).
+
+Stage flows run their tasks on Dask: a LocalCluster by default, or the cluster at `dask_address`.
+"""
+from __future__ import annotations
+
+from prefect import flow
+
+from flows.ingest import ingest
+from flows.runtime import task_runner
+from schemas.config import PipelineParams
+
+
+@flow(name="curate", log_prints=True)
+def curate(
+    inputs: list[str],
+    run: str,
+    params: PipelineParams = PipelineParams(),
+    dask_address: str | None = None,
+    workers: int | None = None,
+) -> dict:
+    """Run the whole curation pipeline on `inputs` into `run`; returns each stage's summary."""
+    runner = task_runner(dask_address, workers)
+    ingested = ingest.with_options(task_runner=runner)(inputs, run, params.ingest)
+    return {"ingest": ingested.summary}

@@ -1,0 +1,186 @@
+"""The `skillmix` command: one subcommand per stage, each with the same `--run RUN` convention.
+
+Heavy imports (Prefect, Dask, torch) happen inside commands, so `skillmix --help` stays fast.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from skillmix import env
+
+env.configure()
+
+app = typer.Typer(
+    help="Curate a raw corpus into a weighted token manifest. Every stage writes RUN/report/<stage>/summary.json.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=False)
+err = Console(stderr=True)
+
+INPUTS_HELP = "JSONL(.gz/.zst), Parquet, .txt/.md files or directories; local paths or fsspec URIs"
+RunOpt = Annotated[str, typer.Option("--run", help="run directory: a local path or an fsspec URI")]
+DaskOpt = Annotated[
+    str | None, typer.Option("--dask-address", help="existing Dask scheduler, e.g. tcp://host:8786 (default: local)")
+]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", min=1, help="local Dask workers (default: one per core)")]
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _run_flow(fn, *args, **kwargs):
+    """Call a flow, turning input errors into a one-line message and exit code 2."""
+    from pydantic import ValidationError
+
+    from tasks.common.errors import InputError
+
+    try:
+        return fn(*args, **kwargs)
+    except InputError as e:
+        _fail(str(e))
+    except ValidationError as e:
+        _fail(f"invalid parameters: {e}")
+
+
+def _ingest_params(**kw):
+    from pydantic import ValidationError
+
+    from schemas.config import IngestParams
+
+    try:
+        return IngestParams(**{k: (None if v == "" else v) for k, v in kw.items()})
+    except ValidationError as e:
+        _fail(f"invalid ingest option: {e.errors()[0]['loc'][0]}: {e.errors()[0]['msg']}")
+
+
+def _ingest_with_progress(run: str, flow, *args, dask_address: str | None = None):
+    """Run a flow that ingests into `run`, with a progress bar over the bytes read."""
+    from flows.runtime import share_local_api
+    from skillmix.progress import watch
+    from tasks.common import io
+
+    if not dask_address:
+        share_local_api()  # one local Prefect API for this process and its Dask workers
+    with watch(console, io.join(run, "work", "ingest", "*", "progress", "*.json"), "ingest"):
+        return _run_flow(flow, *args)
+
+
+def _print_ingest(summary: dict) -> None:
+    t = Table(title=f"ingest {summary['fingerprint']}", show_header=True, header_style="bold")
+    t.add_column("outcome")
+    t.add_column("records", justify="right")
+    t.add_row("input records", f"{summary['records']:,}")
+    t.add_row("[green]kept", f"[green]{summary['kept']:,}")
+    for reason, n in summary["rejected_by_reason"].items():
+        if n:
+            t.add_row(f"[red]rejected: {reason}", f"[red]{n:,}")
+    t.add_row("counts add up", "yes" if summary["counts_add_up"] else "[bold red]NO")
+    console.print(t)
+    by_source = ", ".join(f"{k} {v:,}" for k, v in summary["kept_by_source"].items())
+    console.print(f"kept by source: {by_source}")
+    mb, secs = summary["bytes_in"] / 1e6, summary["seconds"]
+    rate = f" in {secs:.1f} s ({mb / secs:.1f} MB/s)" if secs else ""
+    console.print(f"read {mb:,.1f} MB{rate}; kept {summary['kept_text_bytes'] / 1e6:,.1f} MB of text")
+    if summary["skipped_files"]:
+        console.print(f"[yellow]skipped {len(summary['skipped_files'])} files of unknown type[/]: "
+                      + ", ".join(summary["skipped_files"][:5]))  # fmt: skip
+
+
+@app.command("sample-corpus")
+def sample_corpus(
+    out: Annotated[str, typer.Argument(help="output .jsonl or .jsonl.gz file (a directory gets sample-corpus.jsonl)")],
+    max_mb: Annotated[float, typer.Option(help="cap on total text, MB")] = 24.0,
+    chunk_chars: Annotated[int, typer.Option(help="long sources are cut into chunks of about this many chars")] = 6000,
+) -> None:
+    """Build the offline sample corpus from text this Python installation carries (code, docs, READMEs, licences)."""
+    from schemas.config import SampleCorpusParams
+    from tasks.common import io
+    from tasks.sample import corpus
+
+    if Path(out).is_dir():
+        out = str(Path(out) / "sample-corpus.jsonl")
+    params = SampleCorpusParams(max_bytes=int(max_mb * (1 << 20)), chunk_chars=chunk_chars)
+    with console.status("collecting stdlib code, docs, package READMEs and licences"):
+        recs, changed = corpus.write(out, params)
+    by_domain: dict[str, int] = {}
+    for r in recs:
+        by_domain[r["domain"]] = by_domain.get(r["domain"], 0) + 1
+    size = len(io.read_bytes(out))
+    note = "written" if changed else "unchanged (identical file already there)"
+    console.print(f"{out}: {len(recs):,} documents, {size / 1e6:.1f} MB, {note}")
+    console.print("domains: " + ", ".join(f"{k} {v:,}" for k, v in by_domain.items()))
+
+
+@app.command()
+def ingest(
+    inputs: Annotated[list[str], typer.Argument(help=INPUTS_HELP)],
+    run: RunOpt,
+    text_field: Annotated[str, typer.Option(help="field with the text (a.b for nested)")] = "text",
+    id_field: Annotated[str, typer.Option(help="field with a unique id ('' = always hash)")] = "id",
+    source_field: Annotated[str, typer.Option(help="field with the source/domain label ('' = file name)")] = "source",
+    max_doc_mb: Annotated[float, typer.Option(help="reject texts larger than this, MB")] = 8.0,
+    partition_mb: Annotated[float, typer.Option(help="target text MB per documents partition")] = 64.0,
+    max_reject_fraction: Annotated[float, typer.Option(help="fail when more records than this are rejected")] = 0.5,
+    dask_address: DaskOpt = None,
+    workers: WorkersOpt = None,
+) -> None:
+    """Read raw files into RUN/documents/ (parquet) and RUN/rejected/ (one reason per bad record)."""
+    params = _ingest_params(
+        text_field=text_field, id_field=id_field, source_field=source_field,
+        max_doc_bytes=int(max_doc_mb * (1 << 20)), partition_bytes=int(partition_mb * (1 << 20)),
+        max_reject_fraction=max_reject_fraction,
+    )  # fmt: skip
+    from flows.ingest import ingest as ingest_flow
+    from flows.runtime import task_runner
+
+    flow = ingest_flow.with_options(task_runner=task_runner(dask_address, workers))
+    result = _ingest_with_progress(run, flow, inputs, run, params, dask_address=dask_address)
+    _print_ingest(result.summary)
+    console.print(f"documents: {result.documents.uri}\nrejected:  {result.rejected.uri}")
+    console.print(f"summary:   {run.rstrip('/')}/report/ingest/summary.json (+ ingest.png)")
+
+
+@app.command()
+def demo(
+    run: Annotated[str, typer.Option("--run", help="run directory")] = "runs/demo",
+    dask_address: DaskOpt = None,
+    workers: WorkersOpt = None,
+) -> None:
+    """The main job: build the sample corpus and run every stage on it; prints where the results are."""
+    from flows.curate import curate
+    from schemas.config import IngestParams, PipelineParams, SampleCorpusParams
+    from tasks.common import io
+    from tasks.sample import corpus
+
+    start = time.monotonic()
+    corpus_uri = io.join(run, "input", "sample-corpus.jsonl")
+    with console.status("building the sample corpus from this Python installation"):
+        recs, _ = corpus.write(corpus_uri, SampleCorpusParams())
+    console.print(f"[bold]sample corpus[/]: {len(recs):,} documents -> {corpus_uri}")
+    params = PipelineParams(ingest=IngestParams(source_field="domain"))
+    summaries = _ingest_with_progress(run, curate, [corpus_uri], run, params, dask_address, workers,
+                                      dask_address=dask_address)  # fmt: skip
+    _print_ingest(summaries["ingest"])
+    console.rule("results")
+    s = summaries["ingest"]
+    rows = [("documents", s["documents"]), ("rejected", s["rejected_uri"]),
+            ("ingest summary", io.join(run, "report", "ingest", "summary.json")),
+            ("ingest plot", io.join(run, "report", "ingest", "ingest.png"))]  # fmt: skip
+    for name, uri in rows:
+        console.print(f"{name:>15}: {uri}")
+    console.print(f"demo finished in {time.monotonic() - start:.0f} s")
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())
