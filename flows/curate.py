@@ -2,6 +2,7 @@
 
 Stage flows run their tasks on Dask: a LocalCluster by default, or the cluster at `dask_address`.
 """
+
 from __future__ import annotations
 
 from prefect import flow

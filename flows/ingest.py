@@ -1,4 +1,5 @@
 """Ingest: raw files -> documents/<fp>/ and rejected/<fp>/ parquet partitions, one task per file."""
+
 from __future__ import annotations
 
 import time

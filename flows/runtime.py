@@ -6,6 +6,7 @@ each, ../shared/REFERENCE.md 4.4), so `share_local_api` starts Prefect's tempora
 this process and exports its URL for the workers to inherit. Without it, workers are threads.
 `--dask-address` sends tasks to an existing cluster instead (its workers need PREFECT_API_URL).
 """
+
 from __future__ import annotations
 
 import os
@@ -35,7 +36,7 @@ def local_cluster_kwargs(workers: int | None = None) -> dict:
     """LocalCluster arguments: one single-threaded process per core when workers can reach an API."""
     n = workers or max(1, min(os.cpu_count() or 1, 8))
     common = {"dashboard_address": "127.0.0.1:0"}  # never bind 0.0.0.0:8787
-    if api_url():
+    if os.environ.get("PREFECT_API_URL"):  # what worker processes inherit, not just this process's settings
         return {"n_workers": n, "threads_per_worker": 1, "processes": True, **common}
     return {"n_workers": 1, "threads_per_worker": n, "processes": False, **common}
 

@@ -2,6 +2,7 @@
 
 Heavy imports (Prefect, Dask, torch) happen inside commands, so `skillmix --help` stays fast.
 """
+
 from __future__ import annotations
 
 import sys
@@ -35,7 +36,7 @@ WorkersOpt = Annotated[int | None, typer.Option("--workers", min=1, help="local 
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)  # unwrapped: paths stay copyable
     raise typer.Exit(code)
 
 
@@ -143,7 +144,13 @@ def ingest(
     )  # fmt: skip
     from flows.ingest import ingest as ingest_flow
     from flows.runtime import task_runner
+    from tasks.common import io
+    from tasks.common.errors import InputError
 
+    try:
+        io.discover(inputs)  # fail before starting Prefect or Dask on a typo'd path or unknown format
+    except InputError as e:
+        _fail(str(e))
     flow = ingest_flow.with_options(task_runner=task_runner(dask_address, workers))
     result = _ingest_with_progress(run, flow, inputs, run, params, dask_address=dask_address)
     _print_ingest(result.summary)

@@ -2,6 +2,7 @@
 
 Only defaults: a value the user exported wins.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """A rich progress bar fed by the progress files that tasks write (tasks.common.progress)."""
+
 from __future__ import annotations
 
 import threading

@@ -3,6 +3,7 @@
 Idempotency comes from the stage's `_SUCCESS` markers, not Prefect's cache (NO_CACHE), so a rerun
 or a retried task skips committed work wherever its results are stored.
 """
+
 from __future__ import annotations
 
 from prefect import task

@@ -74,7 +74,7 @@ def jsonl_records(stream: BinaryIO, spec: RecordSpec, tally: Tally) -> Iterator[
             n, head = len(line), line[:1024]
             while not line.endswith(b"\n") and (line := stream.readline(1 << 20)):
                 n += len(line)
-            yield too_long_line(head, n, row, spec)
+            yield too_long_line(head, n - line.endswith(b"\n"), row, spec)
             continue
         stripped = line.strip()
         if not stripped:

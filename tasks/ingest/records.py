@@ -155,7 +155,7 @@ def from_json_line(line: bytes, row: int, spec: RecordSpec) -> DocRow | Reject:
 
 
 def too_long_line(head: bytes, n_bytes: int, row: int, spec: RecordSpec) -> Reject:
-    detail = f"line is {n_bytes:,} bytes; the JSONL line limit is {spec.max_line_bytes:,} (6 x max_doc_bytes)"
+    detail = f"line is {n_bytes:,} bytes; the JSONL line limit is {spec.max_line_bytes:,} (6 x max_doc_bytes + 64 KiB)"
     return Reject(row, "too_large", detail, excerpt(head))
 
 

@@ -1,0 +1,142 @@
+"""The ingest stage over real files, without Prefect: counts, contracts, determinism, formats."""
+
+import gzip
+import json
+import os
+from collections import Counter
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from schemas.config import IngestParams
+from tasks.common import io
+from tasks.ingest import stage
+from tasks.ingest.records import REASONS
+from tests.conftest import BAD_LINES, GOOD, MAX_DOC_BYTES, write_jsonl
+
+PARAMS = IngestParams(max_doc_bytes=MAX_DOC_BYTES, max_reject_fraction=1.0)
+
+
+def run_ingest(inputs, run, params=PARAMS):
+    plan = stage.plan([str(i) for i in inputs], str(run), params)
+    if plan.done:
+        return plan, stage.load(plan.documents_uri, plan.rejected_uri)
+    results = [stage.ingest_file(f, stage.file_uri(plan, k), params) for k, f in enumerate(plan.files)]
+    return plan, stage.commit(plan, results, params)
+
+
+def table(ds) -> pa.Table:
+    return pa.concat_tables([pq.read_table(p.uri) for p in ds.partitions])
+
+
+def test_planted_bad_records_exact_counts_and_nothing_lost(planted, tmp_path):
+    _, result = run_ingest([planted], tmp_path / "run")
+    s = result.summary
+    expected = Counter({r: 0 for r in REASONS}) + Counter(r for _, r in BAD_LINES)
+    assert s["rejected_by_reason"] == {r: expected[r] for r in REASONS}
+    assert (s["records"], s["kept"], s["rejected"]) == (len(GOOD) + len(BAD_LINES), len(GOOD), len(BAD_LINES))
+    assert s["counts_add_up"] and s["blank_lines"] == 1
+    docs, rej = table(result.documents), table(result.rejected)
+    assert docs.num_rows == result.documents.num_rows == s["kept"]
+    assert rej.num_rows == result.rejected.num_rows == s["rejected"]
+    assert sorted(docs["doc_id"].to_pylist()) == sorted(r["id"] for r in GOOD)
+    # every reject names its file and line, and the lines are exactly the planted ones
+    lines = {row: reason for row, (_, reason) in enumerate(BAD_LINES, start=len(GOOD) + 1)}
+    assert {(r["row"], r["reason"]) for r in rej.to_pylist()} == set(lines.items())
+    assert set(rej["file"].to_pylist()) == {"planted.jsonl"}
+    dup = rej.filter(pa.compute.equal(rej["reason"], "duplicate_id")).to_pylist()[0]
+    assert dup["doc_id"] == "g3" and dup["detail"] == "id already used by planted.jsonl:4"
+
+
+def test_duplicate_ids_across_files_first_input_wins(tmp_path):
+    a = write_jsonl(tmp_path / "a.jsonl", [{"id": 1, "text": "first"}])
+    b = write_jsonl(tmp_path / "b.jsonl", [{"id": "1", "text": "second"}, {"id": 2, "text": "other"}])
+    _, result = run_ingest([b, a], tmp_path / "run")  # input order, not name order, decides
+    assert table(result.documents)["text"].to_pylist() == ["second", "other"]
+    assert table(result.rejected).to_pylist()[0]["detail"] == "id already used by b.jsonl:1"
+
+
+def test_same_input_gives_same_ids_and_identical_partition_bytes(planted, tmp_path):
+    _, one = run_ingest([planted], tmp_path / "r1")
+    _, two = run_ingest([planted], tmp_path / "r2")
+    assert one.summary["fingerprint"] == two.summary["fingerprint"]
+    for p1, p2 in zip(one.documents.partitions + one.rejected.partitions,
+                      two.documents.partitions + two.rejected.partitions, strict=True):  # fmt: skip
+        assert io.read_bytes(p1.uri) == io.read_bytes(p2.uri)
+
+
+def test_rerun_is_a_no_op_and_new_params_give_a_new_directory(planted, tmp_path):
+    plan, first = run_ingest([planted], tmp_path / "run")
+    marker = os.path.join(plan.documents_uri, "_SUCCESS")
+    before = os.stat(marker).st_mtime_ns
+    again, result = run_ingest([planted], tmp_path / "run")
+    assert again.done and result == first and os.stat(marker).st_mtime_ns == before
+    other, changed = run_ingest([planted], tmp_path / "run", PARAMS.model_copy(update={"max_doc_bytes": 5000}))
+    assert other.fingerprint != plan.fingerprint and not other.done
+    assert changed.summary["rejected_by_reason"]["too_large"] == 0
+    assert sorted(os.listdir(tmp_path / "run" / "documents")) == sorted([plan.fingerprint, other.fingerprint])
+    assert not os.path.exists(tmp_path / "run" / "work" / "ingest" / plan.fingerprint)
+
+
+def test_every_format_gives_the_same_documents(tmp_path):
+    recs = [{"id": f"d{i}", "text": f"text {i}", "source": "s"} for i in range(5)]
+    data = b"".join(json.dumps(r).encode() + b"\n" for r in recs)
+    (tmp_path / "a.jsonl").write_bytes(data)
+    (tmp_path / "b.jsonl.gz").write_bytes(gzip.compress(data))
+    with pa.output_stream(str(tmp_path / "c.jsonl.zst"), compression="zstd") as f:
+        f.write(data)
+    pq.write_table(pa.Table.from_pylist(recs), tmp_path / "d.parquet")
+    texts = {}
+    for name in ["a.jsonl", "b.jsonl.gz", "c.jsonl.zst", "d.parquet"]:
+        _, result = run_ingest([tmp_path / name], tmp_path / f"run-{name}")
+        texts[name] = table(result.documents).select(["doc_id", "text", "source"]).to_pylist()
+    assert all(t == texts["a.jsonl"] for t in texts.values()) and len(texts["a.jsonl"]) == 5
+
+
+def test_text_directory_one_document_per_file(tmp_path):
+    d = tmp_path / "notes"
+    d.mkdir()
+    (d / "a.md").write_text("# A\nalpha")
+    (d / "b.txt").write_bytes(b"\xff bad")
+    (d / "c.png").write_bytes(b"\x89PNG")
+    _, result = run_ingest([d], tmp_path / "run")
+    docs = table(result.documents).to_pylist()
+    assert [(r["text"], r["source"], r["file"]) for r in docs] == [("# A\nalpha", "notes", "notes/a.md")]
+    assert table(result.rejected)["reason"].to_pylist() == ["invalid_utf8"]
+    assert result.summary["skipped_files"] == ["notes/c.png"]
+
+
+def test_small_partitions_split_and_keep_every_row(tmp_path):
+    recs = [{"text": "w " * 1000} for _ in range(40)]  # 2000 bytes each
+    _, result = run_ingest([write_jsonl(tmp_path / "a.jsonl", recs)], tmp_path / "run",
+                           IngestParams(partition_bytes=8192))  # fmt: skip
+    assert len(result.documents.partitions) >= 5 and result.documents.num_rows == 40
+    assert len(set(table(result.documents)["doc_id"].to_pylist())) == 40  # hashed ids differ by row
+
+
+def test_reject_rate_over_the_limit_fails_with_reasons(tmp_path):
+    path = write_jsonl(tmp_path / "a.jsonl", [{"text": "ok"}], [b"{bad"] * 3)
+    with pytest.raises(stage.RejectRateError, match=r"rejected 3 of 4 records \(75%; malformed_json: 3\)"):
+        run_ingest([path], tmp_path / "run", IngestParams(max_reject_fraction=0.5))
+    assert not os.path.exists(tmp_path / "run" / "documents")
+
+
+def test_crashed_run_resumes_without_rereading_committed_files(tmp_path):
+    a = write_jsonl(tmp_path / "a.jsonl", [{"text": "a"}])
+    b = write_jsonl(tmp_path / "b.jsonl", [{"text": "b"}])
+    plan = stage.plan([str(a), str(b)], str(tmp_path / "run"), PARAMS)
+    first = stage.ingest_file(plan.files[0], stage.file_uri(plan, 0), PARAMS)  # then the run "crashes"
+    a.unlink()  # a rerun must not need file a again: its staged output is committed
+    again = stage.ingest_file(plan.files[0], stage.file_uri(plan, 0), PARAMS)
+    assert again == first
+    second = stage.ingest_file(plan.files[1], stage.file_uri(plan, 1), PARAMS)
+    assert stage.commit(plan, [again, second], PARAMS).summary["kept"] == 2
+
+
+def test_latest_points_at_the_last_committed_ingest(planted, tmp_path):
+    plan, _ = run_ingest([planted], tmp_path / "run")
+    with pytest.raises(stage.InputError, match="no ingested documents"):
+        stage.latest(str(tmp_path / "run"))
+    stage.mark_latest(plan)
+    assert stage.latest(str(tmp_path / "run")).summary["fingerprint"] == plan.fingerprint

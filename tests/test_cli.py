@@ -1,0 +1,49 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from skillmix.cli import app
+from tests.conftest import BAD_LINES, GOOD
+
+runner = CliRunner()
+
+
+def test_help_lists_the_commands():
+    out = runner.invoke(app, ["--help"]).output
+    for command in ("sample-corpus", "ingest", "demo"):
+        assert command in out
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_ingest_prints_per_reason_counts_and_writes_the_summary(planted, tmp_path):
+    run = tmp_path / "run"
+    res = runner.invoke(app, ["ingest", str(planted), "--run", str(run), "--max-doc-mb", "0.0019",
+                              "--max-reject-fraction", "1", "--workers", "1"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "rejected: malformed_json" in res.output and "counts add up" in res.output
+    s = json.loads((run / "report" / "ingest" / "summary.json").read_text())
+    assert s["rejected_by_reason"]["malformed_json"] == 2 and s["kept"] == len(GOOD)
+    assert s["records"] == len(GOOD) + len(BAD_LINES)
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_ingest_bad_input_exits_2_with_the_message(tmp_path):
+    (tmp_path / "x.xml").write_text("<a/>")
+    res = runner.invoke(app, ["ingest", str(tmp_path / "x.xml"), "--run", str(tmp_path / "run")])
+    assert res.exit_code == 2
+    assert "x.xml: unknown format" in res.output
+
+
+def test_invalid_option_is_named():
+    res = runner.invoke(app, ["ingest", "a.jsonl", "--run", "r", "--max-reject-fraction", "2"])
+    assert res.exit_code == 2 and "max_reject_fraction" in res.output
+
+
+def test_sample_corpus_command(tmp_path):
+    res = runner.invoke(app, ["sample-corpus", str(tmp_path), "--max-mb", "0.5"])
+    assert res.exit_code == 0, res.output
+    lines = (tmp_path / "sample-corpus.jsonl").read_text().splitlines()
+    assert len(lines) > 50 and "unchanged" not in res.output
+    again = runner.invoke(app, ["sample-corpus", str(tmp_path), "--max-mb", "0.5"])
+    assert "unchanged" in again.output
