@@ -80,21 +80,24 @@ class IngestPlan(BaseModel):
     skipped: tuple[str, ...] = ()
     done: bool = False
 
+    def _under_run(self, *parts: str) -> str:
+        return "/".join([self.run.rstrip("/"), *parts])
+
     @property
     def documents_uri(self) -> str:
-        return f"{self.run.rstrip('/')}/documents/{self.fingerprint}"
+        return self._under_run("documents", self.fingerprint)
 
     @property
     def rejected_uri(self) -> str:
-        return f"{self.run.rstrip('/')}/rejected/{self.fingerprint}"
+        return self._under_run("rejected", self.fingerprint)
 
     @property
     def work_uri(self) -> str:
-        return f"{self.run.rstrip('/')}/work/ingest/{self.fingerprint}"
+        return self._under_run("work", "ingest", self.fingerprint)
 
     @property
     def report_uri(self) -> str:
-        return f"{self.run.rstrip('/')}/report/ingest"
+        return self._under_run("report", "ingest")
 
 
 class IngestResult(BaseModel):

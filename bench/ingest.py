@@ -1,0 +1,152 @@
+"""Ingest throughput and peak memory against plain pyarrow doing the same file, in the same run.
+
+    python bench/ingest.py --mb 256          # skillmix ingest core vs pyarrow.json.read_json + parquet write
+    python bench/ingest.py --mb 1024 --cli   # also the full CLI (Prefect + Dask) under /usr/bin/time -v
+
+The input is JSONL generated from the sample corpus (real text: code, docs, READMEs, licences),
+each record {id, text, source, url}, cached under bench/_data/. Each measured program runs in its
+own process; peak RSS is that process's ru_maxrss. For the CLI, /usr/bin/time -v reports the
+largest single process, so the sum over the whole process tree (CLI, Prefect server, Dask
+scheduler and workers) is also sampled from /proc every 0.2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "bench" / "_data"
+
+
+def generate(mb: int) -> Path:
+    """JSONL of about `mb` MiB from the sample corpus, copies made distinct by id and url."""
+    path = DATA / f"corpus-{mb}mb.jsonl"
+    if path.exists():
+        return path
+    sys.path.insert(0, str(ROOT))
+    from schemas.config import SampleCorpusParams
+    from tasks.sample import corpus
+
+    recs = corpus.records(SampleCorpusParams())
+    DATA.mkdir(parents=True, exist_ok=True)
+    target, written, i = mb << 20, 0, 0
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as f:
+        while written < target:
+            r = recs[i % len(recs)]
+            line = json.dumps({"id": f"doc-{i}", "text": r["text"], "source": r["domain"],
+                               "url": f"https://example.org/{i}/{r['id']}"}).encode() + b"\n"  # fmt: skip
+            f.write(line)
+            written += len(line)
+            i += 1
+    tmp.rename(path)
+    return path
+
+
+SKILLMIX = """
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+from schemas.config import IngestParams
+from tasks.ingest import stage
+t = time.perf_counter()
+params = IngestParams()
+plan = stage.plan([{src!r}], {run!r}, params)
+results = [stage.ingest_file(f, stage.file_uri(plan, k), params) for k, f in enumerate(plan.files)]
+res = stage.commit(plan, results, params)
+print(json.dumps({{"seconds": time.perf_counter() - t, "rows": res.summary["kept"],
+                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+PYARROW = """
+import json, resource, time
+import pyarrow.json as pj, pyarrow.parquet as pq
+t = time.perf_counter()
+table = pj.read_json({src!r})
+pq.write_table(table, {out!r})
+print(json.dumps({{"seconds": time.perf_counter() - t, "rows": table.num_rows,
+                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
+def child(code: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def tree_rss_mib(pid: int) -> float:
+    """Sum of VmRSS over `pid` and all its descendants, from /proc."""
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) if "VmRSS" in status else 0
+            for t in Path(f"/proc/{p}/task").iterdir():
+                stack += [int(c) for c in (t / "children").read_text().split()]
+        except (OSError, AttributeError):
+            continue
+    return total / 1024
+
+
+def cli(src: Path, run: Path) -> dict:
+    """`skillmix ingest` under /usr/bin/time -v, sampling the whole process tree's RSS."""
+    exe = shutil.which("skillmix") or str(Path(sys.executable).parent / "skillmix")
+    cmd = ["/usr/bin/time", "-v", exe, "ingest", str(src), "--run", str(run)]
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = [0.0]
+
+    def sample() -> None:
+        while proc.poll() is None:
+            peak[0] = max(peak[0], tree_rss_mib(proc.pid))
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = proc.communicate()
+    sampler.join()
+    if proc.returncode:
+        raise RuntimeError(err[-3000:])
+    largest = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", err).group(1)) / 1024
+    return {"seconds": time.perf_counter() - t, "time_v_max_rss_mib": largest, "tree_rss_mib": peak[0]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--mb", type=int, default=256, help="size of the generated JSONL, MiB")
+    ap.add_argument("--cli", action="store_true", help="also run the full CLI under /usr/bin/time -v")
+    ap.add_argument("--skip-pyarrow", action="store_true", help="skip the pyarrow baseline (it loads the file whole)")
+    args = ap.parse_args()
+    src = generate(args.mb)
+    size_mb = src.stat().st_size / 1e6
+    print(f"input: {src} ({size_mb:,.0f} MB); machine: {os.cpu_count()} cores, {platform.platform()}")
+    with tempfile.TemporaryDirectory(dir=DATA) as tmp:
+        ours = child(SKILLMIX.format(root=str(ROOT), src=str(src), run=f"{tmp}/run"))
+        rows = [("skillmix ingest (core, 1 process)", ours)]
+        if not args.skip_pyarrow:
+            baseline = child(PYARROW.format(src=str(src), out=f"{tmp}/pa.parquet"))
+            rows.append(("pyarrow read_json + write_table", baseline))
+        if args.cli:
+            rows.append(("skillmix ingest CLI (Prefect+Dask)", cli(src, Path(tmp) / "cli-run")))
+    for name, r in rows:
+        rss = r.get("rss_mib") or r["time_v_max_rss_mib"]
+        extra = f", process tree {r['tree_rss_mib']:,.0f} MiB" if "tree_rss_mib" in r else ""
+        print(f"{name:<38} {r['seconds']:7.1f} s  {size_mb / r['seconds']:7.1f} MB/s  peak RSS {rss:,.0f} MiB{extra}")
+    if not args.skip_pyarrow:
+        ratio = (size_mb / ours["seconds"]) / (size_mb / rows[1][1]["seconds"])
+        print(f"ratio skillmix/pyarrow throughput: {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
