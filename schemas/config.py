@@ -34,6 +34,9 @@ class IngestParams(Params):
     )
     max_doc_bytes: int = Field(8 * MiB, ge=1, description="texts over this many UTF-8 bytes are rejected")
     partition_bytes: int = Field(64 * MiB, ge=4096, description="target text bytes per documents partition")
+    split_bytes: int = Field(
+        128 * MiB, ge=4096, description="plain JSONL files larger than this are read in ranges by parallel tasks"
+    )
     max_reject_fraction: float = Field(
         0.5, ge=0.0, le=1.0, description="fail the run when more than this fraction of records is rejected"
     )

@@ -41,12 +41,21 @@ class SourceFile(BaseModel):
     compression: str | None = None  # gzip | zstd
     size: int = 0
     version: str = ""  # mtime / ETag: a changed file gives a new ingest fingerprint
+    # a byte range [start, end) of a plain JSONL file, cut at line starts; first_row: lines before start
+    start: int = 0
+    end: int | None = None
+    first_row: int = 0
 
     @property
     def default_source(self) -> str:
         """Source label when records carry none: the input's name (file stem or directory name)."""
         first = self.rel.split("/", 1)[0]
         return first.split(".", 1)[0] or first
+
+    @property
+    def length(self) -> int:
+        """Bytes of the file this unit covers."""
+        return (self.size if self.end is None else self.end) - self.start
 
     def fingerprint(self) -> str:
         return f"{self.rel}|{self.format}|{self.compression}|{self.size}|{self.version}"

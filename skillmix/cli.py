@@ -65,14 +65,20 @@ def _ingest_params(**kw):
         _fail(f"invalid ingest option: {e.errors()[0]['loc'][0]}: {e.errors()[0]['msg']}")
 
 
-def _ingest_with_progress(run: str, flow, *args, dask_address: str | None = None):
-    """Run a flow that ingests into `run`, with a progress bar over the bytes read."""
+def _local_api(dask_address: str | None) -> None:
+    """Start one local Prefect API for this process and its Dask worker processes (before any runner is made:
+    the runner chooses process workers only when their API URL is in the environment)."""
     from flows.runtime import share_local_api
+
+    if not dask_address:
+        share_local_api()
+
+
+def _ingest_with_progress(run: str, flow, *args):
+    """Run a flow that ingests into `run`, with a progress bar over the bytes read."""
     from skillmix.progress import watch
     from tasks.common import io
 
-    if not dask_address:
-        share_local_api()  # one local Prefect API for this process and its Dask workers
     with watch(console, io.join(run, "work", "ingest", "*", "progress", "*.json"), "ingest"):
         return _run_flow(flow, *args)
 
@@ -151,8 +157,9 @@ def ingest(
         io.discover(inputs)  # fail before starting Prefect or Dask on a typo'd path or unknown format
     except InputError as e:
         _fail(str(e))
+    _local_api(dask_address)
     flow = ingest_flow.with_options(task_runner=task_runner(dask_address, workers))
-    result = _ingest_with_progress(run, flow, inputs, run, params, dask_address=dask_address)
+    result = _ingest_with_progress(run, flow, inputs, run, params)
     _print_ingest(result.summary)
     console.print(f"documents: {result.documents.uri}\nrejected:  {result.rejected.uri}")
     console.print(f"summary:   {run.rstrip('/')}/report/ingest/summary.json (+ ingest.png)")
@@ -176,8 +183,8 @@ def demo(
         recs, _ = corpus.write(corpus_uri, SampleCorpusParams())
     console.print(f"[bold]sample corpus[/]: {len(recs):,} documents -> {corpus_uri}")
     params = PipelineParams(ingest=IngestParams(source_field="domain"))
-    summaries = _ingest_with_progress(run, curate, [corpus_uri], run, params, dask_address, workers,
-                                      dask_address=dask_address)  # fmt: skip
+    _local_api(dask_address)
+    summaries = _ingest_with_progress(run, curate, [corpus_uri], run, params, dask_address, workers)
     _print_ingest(summaries["ingest"])
     console.rule("results")
     s = summaries["ingest"]

@@ -115,11 +115,46 @@ def open_binary(src: SourceFile) -> Iterator[tuple[BinaryIO, Any]]:
     except OSError as e:
         raise InputError(f"{src.uri}: cannot open ({e}); check the path and permissions") from e
     with raw:
+        if src.start:
+            raw.seek(src.start)
         if src.compression:
             stream = pa.CompressedInputStream(pa.PythonFile(raw, mode="r"), src.compression)
             yield io.BufferedReader(stream, buffer_size=1 << 20), raw
         else:
             yield raw, raw
+
+
+def _next_line_start(f: Any, pos: int, block: int = 1 << 20) -> int:
+    """Offset of the first line that starts at or after `pos` (reads blocks: no line is held whole)."""
+    if pos == 0:
+        return 0
+    f.seek(pos - 1)
+    while chunk := f.read(block):
+        if (i := chunk.find(b"\n")) >= 0:
+            return f.tell() - len(chunk) + i + 1
+    return f.tell()
+
+
+def line_ranges(src: SourceFile, target: int, block: int = 16 << 20) -> list[tuple[int, int, int]]:
+    """Cut a plain file into (start, end, lines before start) ranges of about `target` bytes at line starts.
+
+    Reads the file once to count the lines before each cut, so rows are file line numbers whatever
+    the cut; sequential reads in large blocks, at disk or network speed.
+    """
+    fs, path = fs_path(src.uri)
+    with fs.open(path, "rb") as f:
+        cuts = sorted({_next_line_start(f, k * target) for k in range(1, -(-src.size // target))} - {src.size})
+        bounds, rows, lines, pos = [0], [0], 0, 0
+        f.seek(0)
+        for cut in cuts:
+            while pos < cut:
+                chunk = f.read(min(block, cut - pos))
+                lines += chunk.count(b"\n")
+                pos += len(chunk)
+            if cut > bounds[-1]:
+                bounds.append(cut)
+                rows.append(lines)
+    return list(zip(bounds, [*bounds[1:], src.size], rows, strict=True))
 
 
 def read_bytes(uri: str) -> bytes:

@@ -64,23 +64,32 @@ class Tally:
             )
 
 
-def jsonl_records(stream: BinaryIO, spec: RecordSpec, tally: Tally) -> Iterator[DocRow | Reject]:
-    """JSON Lines; rows are 1-based line numbers. Blank lines are counted, not records."""
+def jsonl_records(
+    stream: BinaryIO, spec: RecordSpec, tally: Tally, first_row: int = 0, length: int | None = None
+) -> Iterator[DocRow | Reject]:
+    """JSON Lines; rows are 1-based line numbers. Blank lines are counted, not records.
+
+    A range of a file: the stream starts at a line start, `first_row` lines precede it, and reading
+    stops after `length` bytes (which end at a line start too).
+    """
     limit = spec.max_line_bytes
-    row = 0
-    while line := stream.readline(limit + 1):
+    row = first_row
+    left = (1 << 62) if length is None else length
+    while left > 0 and (line := stream.readline(limit + 1)):
+        left -= len(line)
         row += 1
         if len(line) > limit:  # never hold more than `limit` bytes of one line in memory
             n, head = len(line), line[:1024]
             while not line.endswith(b"\n") and (line := stream.readline(1 << 20)):
                 n += len(line)
+                left -= len(line)
             yield too_long_line(head, n - line.endswith(b"\n"), row, spec)
             continue
         stripped = line.strip()
         if not stripped:
             tally.blank_lines += 1
             continue
-        if row - tally.blank_lines == 1 and stripped.startswith(b"["):
+        if first_row == 0 and row - tally.blank_lines == 1 and stripped.startswith(b"["):
             raise InputError(
                 f"{spec.file}: starts with '[': a JSON array, not JSON Lines (one object per line); "
                 "convert it, e.g. jq -c '.[]' in.json > out.jsonl"

@@ -37,8 +37,17 @@ def plan(inputs: list[str], run: str, params: IngestParams) -> IngestPlan:
     if not files:
         raise InputError(f"no readable files in {', '.join(inputs)} (skipped: {', '.join(skipped[:5])})")
     fp = params.fingerprint(*(f.fingerprint() for f in files))
-    p = IngestPlan(run=run.rstrip("/"), fingerprint=fp, files=tuple(files), skipped=tuple(skipped))
+    units = tuple(u for f in files for u in _units(f, params))
+    p = IngestPlan(run=run.rstrip("/"), fingerprint=fp, files=units, skipped=tuple(skipped))
     return p.model_copy(update={"done": io.committed(p.documents_uri) is not None})
+
+
+def _units(f: SourceFile, params: IngestParams) -> list[SourceFile]:
+    """A large plain JSONL file becomes line-aligned byte ranges, one task each; others stay whole."""
+    if f.format != "jsonl" or f.compression or f.size <= params.split_bytes:
+        return [f]
+    ranges = io.line_ranges(f, params.split_bytes)
+    return [f.model_copy(update={"start": s, "end": e, "first_row": r}) for s, e, r in ranges]
 
 
 def file_uri(p: IngestPlan, index: int) -> str:
@@ -52,8 +61,9 @@ def progress_uri(p: IngestPlan, index: int) -> str:
 def _records(src: SourceFile, stream, raw, spec: RecordSpec, tally: readers.Tally):
     """(record, input bytes consumed so far) pairs of one file."""
     if src.format == "jsonl":
-        for item in readers.jsonl_records(stream, spec, tally):
-            yield item, raw.tell()
+        length = None if src.end is None else src.length
+        for item in readers.jsonl_records(stream, spec, tally, src.first_row, length):
+            yield item, raw.tell() - src.start
     elif src.format == "parquet":
         pf = io.parquet_file(raw)
         n = max(pf.metadata.num_rows, 1)
@@ -71,7 +81,7 @@ def ingest_file(src: SourceFile, dst_uri: str, params: IngestParams, progress: s
     io.remove(dst_uri)  # leftovers of an attempt that crashed
     spec = RecordSpec(params, src.rel, src.default_source)
     tally = readers.Tally(spec)
-    bar = ProgressFile(progress, src.size, src.rel) if progress else None
+    bar = ProgressFile(progress, src.length, src.rel) if progress else None
     try:
         with (
             io.open_binary(src) as (stream, raw),
@@ -90,7 +100,7 @@ def ingest_file(src: SourceFile, dst_uri: str, params: IngestParams, progress: s
     except (OSError, EOFError, pa.ArrowException) as e:
         raise InputError(f"{src.uri}: unreadable ({type(e).__name__}: {e}); check that the file is complete") from e
     if bar:
-        bar.update(src.size, force=True)
+        bar.update(src.length, force=True)
     result = FileResult(
         rel=src.rel, uri=dst_uri, kept=tally.kept, kept_bytes=tally.kept_bytes,
         documents=tuple({**p, "name": f"documents/{p['name']}"} for p in docs.parts),

@@ -46,20 +46,27 @@ def build(
     by_source: Counter[str] = Counter()
     for t in sources:
         by_source.update(t["source"].to_pylist())
-    files = {r.rel: r for r in results}
+    per_file: dict[str, dict] = {}  # a large file is read as several ranges: add them up
+    for r in results:
+        f = per_file.setdefault(r.rel, {"records": 0, "kept_before_id_check": 0, "tasks": 0, "rejected": Counter()})
+        f["records"] += r.records
+        f["kept_before_id_check"] += r.kept
+        f["tasks"] += 1
+        f["rejected"].update(r.rejected_by_reason)
+    whole = {f.rel: f for f in p.files if f.start == 0}
     return {
         "stage": "ingest", "run": p.run, "fingerprint": p.fingerprint, "params": params.model_dump(),
         **c,
         "kept_text_bytes": int(sum(int(pc.sum(t["n_bytes"]).as_py() or 0) for t in sources)),
-        "bytes_in": sum(f.size for f in p.files),
+        "bytes_in": sum(f.size for f in whole.values()),
         "seconds": round(seconds, 2),
         "documents": p.documents_uri, "rejected_uri": p.rejected_uri,
         "kept_by_source": dict(sorted(by_source.items())),
         "inputs": [
             {"uri": f.uri, "rel": f.rel, "format": f.format, "compression": f.compression, "size": f.size,
-             "records": files[f.rel].records, "kept_before_id_check": files[f.rel].kept,
-             "rejected_by_reason": files[f.rel].rejected_by_reason}
-            for f in p.files
+             "records": per_file[rel]["records"], "kept_before_id_check": per_file[rel]["kept_before_id_check"],
+             "tasks": per_file[rel]["tasks"], "rejected_by_reason": dict(per_file[rel]["rejected"])}
+            for rel, f in whole.items()
         ],
         "skipped_files": list(p.skipped),
     }  # fmt: skip

@@ -65,3 +65,16 @@ def test_commit_marker_round_trip(tmp_path):
     assert io.committed(uri) is None
     io.commit(uri, {"rows": 3})
     assert io.committed(uri) == {"rows": 3}
+
+
+def test_line_ranges_tile_the_file_at_line_starts_with_line_counts(tmp_path):
+    lines = [b"x" * (i * 37 % 500) for i in range(400)]  # blank and long lines, some spanning cuts
+    data = b"\n".join(lines) + b"\n"
+    (tmp_path / "a.jsonl").write_bytes(data)
+    [src], _ = io.discover([str(tmp_path / "a.jsonl")])
+    ranges = io.line_ranges(src, target=4096, block=1000)
+    assert len(ranges) > 5
+    assert ranges[0][0] == 0 and ranges[-1][1] == len(data)
+    for (s, e, rows), (s2, _, _) in zip(ranges, [*ranges[1:], (len(data), 0, 0)], strict=True):
+        assert e == s2 and data[s - 1 : s] in (b"", b"\n")  # contiguous, each starts a line
+        assert rows == data[:s].count(b"\n")

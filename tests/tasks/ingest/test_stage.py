@@ -140,3 +140,22 @@ def test_latest_points_at_the_last_committed_ingest(planted, tmp_path):
         stage.latest(str(tmp_path / "run"))
     stage.mark_latest(plan)
     assert stage.latest(str(tmp_path / "run")).summary["fingerprint"] == plan.fingerprint
+
+
+def test_a_file_split_into_parallel_ranges_gives_the_same_records(tmp_path):
+    recs = [{"text": f"document {i} " + "w" * (i % 300)} for i in range(600)]  # hashed ids: file, row, text
+    bad = [line for line, _ in BAD_LINES]
+    path = write_jsonl(tmp_path / "big.jsonl", recs[:300] + GOOD, bad + [json.dumps(r).encode() for r in recs[300:]])
+    whole_plan, whole = run_ingest([path], tmp_path / "whole", PARAMS)
+    split_params = PARAMS.model_copy(update={"split_bytes": 8192})
+    split_plan, split = run_ingest([path], tmp_path / "split", split_params)
+    assert len(whole_plan.files) == 1 and len(split_plan.files) > 5
+    assert split.summary["inputs"][0]["tasks"] == len(split_plan.files)
+    for key in ("records", "kept", "rejected", "rejected_by_reason"):
+        assert split.summary[key] == whole.summary[key]
+    cols = ["doc_id", "text", "row"]
+    assert table(split.documents).select(cols).to_pylist() == table(whole.documents).select(cols).to_pylist()
+    rej_cols = ["row", "reason", "detail"]
+    assert sorted(map(str, table(split.rejected).select(rej_cols).to_pylist())) == sorted(
+        map(str, table(whole.rejected).select(rej_cols).to_pylist())
+    )
