@@ -72,7 +72,7 @@ PYARROW = """
 import json, resource, time
 import pyarrow.json as pj, pyarrow.parquet as pq
 t = time.perf_counter()
-table = pj.read_json({src!r})
+table = pj.read_json({src!r}, read_options=pj.ReadOptions(use_threads={threads}))
 pq.write_table(table, {out!r})
 print(json.dumps({{"seconds": time.perf_counter() - t, "rows": table.num_rows,
                   "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
@@ -135,10 +135,12 @@ def main() -> None:
     print(f"input: {src} ({size_mb:,.0f} MB); machine: {os.cpu_count()} cores, {platform.platform()}")
     with tempfile.TemporaryDirectory(dir=DATA) as tmp:
         ours = child(SKILLMIX.format(root=str(ROOT), src=str(src), run=f"{tmp}/run"))
-        rows = [("skillmix ingest (core, 1 process)", ours)]
+        rows = [("skillmix ingest (core, 1 process)", ours)]  # order matters for the ratios below
         if not args.skip_pyarrow:
-            baseline = child(PYARROW.format(src=str(src), out=f"{tmp}/pa.parquet"))
+            baseline = child(PYARROW.format(src=str(src), out=f"{tmp}/pa.parquet", threads=True))
             rows.append(("pyarrow read_json + write_table", baseline))
+            one = child(PYARROW.format(src=str(src), out=f"{tmp}/pa1.parquet", threads=False))
+            rows.append(("pyarrow, one thread (use_threads=False)", one))
         if args.cli:
             rows.append(("skillmix ingest CLI (Prefect+Dask)", cli(src, Path(tmp) / "cli-run")))
     for name, r in rows:
@@ -150,8 +152,9 @@ def main() -> None:
     if not args.skip_pyarrow:
         base = rows[1][1]["seconds"]
         print(f"ratio skillmix core / pyarrow throughput: {base / ours['seconds']:.2f}")
+        print(f"ratio skillmix core / pyarrow one thread: {rows[2][1]['seconds'] / ours['seconds']:.2f}")
         if args.cli:
-            print(f"ratio skillmix CLI flow / pyarrow throughput: {base / rows[2][1]['flow_seconds']:.2f}")
+            print(f"ratio skillmix CLI flow / pyarrow throughput: {base / rows[3][1]['flow_seconds']:.2f}")
 
 
 if __name__ == "__main__":
