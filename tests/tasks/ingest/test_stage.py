@@ -27,7 +27,7 @@ def run_ingest(inputs, run, params=PARAMS):
 
 
 def table(ds) -> pa.Table:
-    return pa.concat_tables([pq.read_table(p.uri) for p in ds.partitions])
+    return pa.concat_tables([io.read_table(p) for p in ds.partitions])
 
 
 def test_planted_bad_records_exact_counts_and_nothing_lost(planted, tmp_path):
@@ -159,3 +159,20 @@ def test_a_file_split_into_parallel_ranges_gives_the_same_records(tmp_path):
     assert sorted(map(str, table(split.rejected).select(rej_cols).to_pylist())) == sorted(
         map(str, table(whole.rejected).select(rej_cols).to_pylist())
     )
+
+
+def test_fsspec_uris_for_inputs_and_the_run_directory(planted):
+    import fsspec
+
+    mem = fsspec.filesystem("memory")
+    mem.pipe("/in/planted.jsonl", planted.read_bytes())
+    try:
+        plan, result = run_ingest(["memory://in/planted.jsonl"], "memory://run")
+        assert fsspec.core.url_to_fs(plan.files[0].uri)[1] == "/in/planted.jsonl"  # memory:///in/...
+        assert result.documents.uri.startswith("memory://run/documents/")
+        assert (result.summary["kept"], result.summary["rejected"]) == (len(GOOD), len(BAD_LINES))
+        assert mem.exists(f"/run/documents/{plan.fingerprint}/_SUCCESS")
+        assert table(result.documents).num_rows == len(GOOD)
+        assert run_ingest(["memory://in/planted.jsonl"], "memory://run")[0].done
+    finally:
+        mem.rm("/", recursive=True)
