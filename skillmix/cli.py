@@ -83,6 +83,14 @@ def _ingest_with_progress(run: str, flow, *args):
         return _run_flow(flow, *args)
 
 
+def _size(n: float) -> str:
+    """Bytes as B / kB / MB / GB (decimal, as the throughput figures in docs/BENCHMARKS.md)."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n:,.0f} B"
+
+
 def _print_ingest(summary: dict) -> None:
     t = Table(title=f"ingest {summary['fingerprint']}", show_header=True, header_style="bold")
     t.add_column("outcome")
@@ -96,9 +104,9 @@ def _print_ingest(summary: dict) -> None:
     console.print(t)
     by_source = ", ".join(f"{k} {v:,}" for k, v in summary["kept_by_source"].items())
     console.print(f"kept by source: {by_source}")
-    mb, secs = summary["bytes_in"] / 1e6, summary["seconds"]
-    rate = f" in {secs:.1f} s ({mb / secs:.1f} MB/s)" if secs else ""
-    console.print(f"read {mb:,.1f} MB{rate}; kept {summary['kept_text_bytes'] / 1e6:,.1f} MB of text")
+    size, secs = summary["bytes_in"], summary["seconds"]
+    rate = f" in {secs:.1f} s ({_size(size / secs)}/s)" if secs else ""
+    console.print(f"read {_size(size)}{rate}; kept {_size(summary['kept_text_bytes'])} of text")
     if summary["skipped_files"]:
         console.print(f"[yellow]skipped {len(summary['skipped_files'])} files of unknown type[/]: "
                       + ", ".join(summary["skipped_files"][:5]))  # fmt: skip

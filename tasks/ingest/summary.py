@@ -86,7 +86,8 @@ def figure(s: dict, sources: list[pa.Table]) -> bytes:
     fig, (a, b, c) = plt.subplots(1, 3, figsize=(15, 4.2))
     a.barh(names[::-1], [s["kept_by_source"][n] for n in names[::-1]], color="#4c72b0")
     a.set_title(f"kept documents by source ({s['kept']:,})")
-    bins = np.logspace(0, np.log10(max(nbytes.max(initial=10), 10)), 40)
+    lo, hi = max(nbytes.min(initial=1), 1), max(nbytes.max(initial=10), 10)
+    bins = np.logspace(np.log10(lo), np.log10(max(hi, lo * 1.01)), 40)
     for n in names[:8]:
         b.hist(nbytes[src == n], bins=bins, histtype="step", label=n, linewidth=1.5)
     b.set_xscale("log")
