@@ -3,6 +3,7 @@
 import gzip
 import json
 import os
+import re
 from collections import Counter
 
 import pyarrow as pa
@@ -176,3 +177,16 @@ def test_fsspec_uris_for_inputs_and_the_run_directory(planted):
         assert run_ingest(["memory://in/planted.jsonl"], "memory://run")[0].done
     finally:
         mem.rm("/", recursive=True)
+
+
+@pytest.mark.parametrize("suffix", [".jsonl.gz", ".jsonl.zst"])
+def test_truncated_compressed_file_stops_naming_the_file(tmp_path, suffix):
+    data = b"".join(json.dumps({"text": f"record {i} " * 20}).encode() + b"\n" for i in range(2000))
+    path = tmp_path / f"cut{suffix}"
+    with pa.output_stream(str(path), compression="gzip" if suffix.endswith("gz") else "zstd") as f:
+        f.write(data)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # a download that stopped halfway
+    expected = rf"cut{re.escape(suffix)}: unreadable .*check that the file is complete"
+    with pytest.raises(stage.InputError, match=expected):
+        run_ingest([path], tmp_path / "run")
+    assert not (tmp_path / "run" / "documents").exists()
