@@ -30,16 +30,18 @@ class RejectRateError(InputError):
 
 
 def plan(inputs: list[str], run: str, params: IngestParams) -> IngestPlan:
-    """Find the input files and the fingerprint of (params, file versions); `done` if committed."""
+    """Input files (large plain JSONL cut into ranges), the fingerprint of (params, file versions); `done`
+    if this exact ingest is already committed."""
     if not inputs:
         raise InputError("no inputs given; pass JSONL/Parquet files or directories")
     files, skipped = io.discover(inputs)
     if not files:
         raise InputError(f"no readable files in {', '.join(inputs)} (skipped: {', '.join(skipped[:5])})")
     fp = params.fingerprint(*(f.fingerprint() for f in files))
-    units = tuple(u for f in files for u in _units(f, params))
-    p = IngestPlan(run=run.rstrip("/"), fingerprint=fp, files=units, skipped=tuple(skipped))
-    return p.model_copy(update={"done": io.committed(p.documents_uri) is not None})
+    p = IngestPlan(run=run.rstrip("/"), fingerprint=fp, files=tuple(files), skipped=tuple(skipped))
+    if io.committed(p.documents_uri) is not None:
+        return p.model_copy(update={"done": True})  # no need to cut files into ranges (a full read)
+    return p.model_copy(update={"files": tuple(u for f in files for u in _units(f, params))})
 
 
 def _units(f: SourceFile, params: IngestParams) -> list[SourceFile]:
@@ -111,12 +113,19 @@ def ingest_file(src: SourceFile, dst_uri: str, params: IngestParams, progress: s
     return result
 
 
-def _staged(results: list[FileResult], kind: str) -> list[PartitionRef]:
-    return [
-        PartitionRef(uri=io.join(r.uri, p["name"]), num_rows=p["num_rows"], table=kind)
-        for r in results
-        for p in getattr(r, kind)
-    ]
+def _staged(results: list[FileResult], kind: str, dst_uri: str) -> list[tuple[PartitionRef, str]]:
+    """Each staged partition and its final place, `dst_uri/part-NNNNN.parquet` by its input-order index.
+
+    The ref points at the staged file, or at the final one if an earlier, crashed commit moved it.
+    """
+    out = []
+    for r in results:
+        for p in getattr(r, kind):
+            final = io.join(dst_uri, f"part-{len(out):05d}.parquet")
+            staged = io.join(r.uri, p["name"])
+            uri = staged if io.exists(staged) else final
+            out.append((PartitionRef(uri=uri, num_rows=p["num_rows"], table=kind), final))
+    return out
 
 
 def _duplicate_rejects(docs: list[PartitionRef], dups: pa.Table) -> dict[int, tuple[pa.Array, pa.Table]]:
@@ -143,38 +152,42 @@ def _duplicate_rejects(docs: list[PartitionRef], dups: pa.Table) -> dict[int, tu
     return out
 
 
-def _place(staged: list[PartitionRef], dst_uri: str, keep: dict[int, pa.Array]) -> list[dict]:
-    """Move staged partitions to `dst_uri/part-NNNNN.parquet`, filtering those named in `keep`."""
+def _place(staged: list[tuple[PartitionRef, str]], keep: dict[int, pa.Array]) -> list[dict]:
+    """Put each staged partition at its final name: moved as is, or rewritten without losers (kept staged,
+    so a commit that crashes can decide the same again). Idempotent; returns marker entries."""
     parts = []
-    for k, ref in enumerate(staged):
-        name = f"part-{len(parts):05d}.parquet"
+    for k, (ref, final) in enumerate(staged):
+        name = final.rsplit("/", 1)[-1]
         if k in keep:
-            written = io.write_table(io.read_table(ref).filter(keep[k]), io.join(dst_uri, name))
+            written = io.write_table(io.read_table(ref).filter(keep[k]), final)
             if written:
                 parts.append({"name": name, "num_rows": written.num_rows})
         else:
-            io.move(ref.uri, io.join(dst_uri, name))
+            if ref.uri != final:
+                io.move(ref.uri, final)
             parts.append({"name": name, "num_rows": ref.num_rows})
     return parts
 
 
 def commit(p: IngestPlan, results: list[FileResult], params: IngestParams, seconds: float = 0.0) -> IngestResult:
-    """Settle id uniqueness over all files, check the reject rate, and publish the run's output."""
+    """Settle id uniqueness over all files, check the reject rate, and publish the run's output.
+
+    Rerunnable after a crash at any point: decisions are recomputed from the same staged data.
+    """
     if (done := io.committed(p.documents_uri)) is not None:
         return load(p.documents_uri, p.rejected_uri, done)
-    docs, rejects = _staged(results, "documents"), _staged(results, "rejected")
-    dups = ids.duplicate_positions([io.read_table(r, ["doc_id"])["doc_id"].combine_chunks() for r in docs])
-    losers = _duplicate_rejects(docs, dups)
+    docs = _staged(results, "documents", p.documents_uri)
+    rejects = _staged(results, "rejected", p.rejected_uri)
+    dups = ids.duplicate_positions([io.read_table(r, ["doc_id"])["doc_id"].combine_chunks() for r, _ in docs])
+    losers = _duplicate_rejects([r for r, _ in docs], dups)
     counts = summary.counts(results, dups.num_rows)
     if counts["records"] and counts["rejected"] > params.max_reject_fraction * counts["records"]:
         raise RejectRateError(summary.reject_rate_message(counts, params, p.work_uri))
-    io.remove(p.documents_uri)  # partial output of a commit that crashed
-    io.remove(p.rejected_uri)
-    doc_parts = _place(docs, p.documents_uri, {k: v[0] for k, v in losers.items()})
-    rej_parts = _place(rejects, p.rejected_uri, {})
+    doc_parts = _place(docs, {k: v[0] for k, v in losers.items()})
+    rej_parts = _place(rejects, {})
     if losers:
         extra = pa.concat_tables([rows for _, rows in losers.values()])
-        name = f"part-{len(rej_parts):05d}.parquet"
+        name = f"part-{len(rejects):05d}.parquet"
         io.write_table(extra, io.join(p.rejected_uri, name))
         rej_parts.append({"name": name, "num_rows": extra.num_rows})
     documents = io.dataset(p.documents_uri, "documents", doc_parts)

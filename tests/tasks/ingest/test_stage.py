@@ -190,3 +190,36 @@ def test_truncated_compressed_file_stops_naming_the_file(tmp_path, suffix):
     with pytest.raises(stage.InputError, match=expected):
         run_ingest([path], tmp_path / "run")
     assert not (tmp_path / "run" / "documents").exists()
+
+
+def test_a_committed_rerun_does_not_read_large_files_again(tmp_path, monkeypatch):
+    path = write_jsonl(tmp_path / "big.jsonl", [{"text": f"t{i} " * 50} for i in range(200)])
+    params = PARAMS.model_copy(update={"split_bytes": 8192})
+    run_ingest([path], tmp_path / "run", params)
+
+    def no_reading(*_):
+        raise AssertionError("a committed rerun read the input to cut it into ranges")
+
+    monkeypatch.setattr(stage.io, "line_ranges", no_reading)
+    assert stage.plan([str(path)], str(tmp_path / "run"), params).done
+
+
+def test_a_commit_that_crashed_midway_completes_on_rerun(tmp_path, monkeypatch):
+    a = write_jsonl(tmp_path / "a.jsonl", [{"id": i, "text": f"a{i}"} for i in range(5)])
+    b = write_jsonl(tmp_path / "b.jsonl", [{"id": i, "text": f"b{i}"} for i in range(3, 8)])  # ids 3, 4 reused
+    plan = stage.plan([str(a), str(b)], str(tmp_path / "run"), PARAMS)
+    results = [stage.ingest_file(f, stage.file_uri(plan, k), PARAMS) for k, f in enumerate(plan.files)]
+
+    def crash(*_, **__):
+        raise RuntimeError("killed after the partitions were placed, before the markers")
+
+    with monkeypatch.context() as m:
+        m.setattr(stage.summary, "build", crash)
+        with pytest.raises(RuntimeError, match="killed"):
+            stage.commit(plan, results, PARAMS)
+    again = [stage.ingest_file(f, stage.file_uri(plan, k), PARAMS) for k, f in enumerate(plan.files)]
+    assert again == results  # staged files are committed: not read again
+    s = stage.commit(plan, again, PARAMS).summary
+    assert (s["records"], s["kept"], s["rejected_by_reason"]["duplicate_id"]) == (10, 8, 2)
+    docs = table(stage.load(plan.documents_uri, plan.rejected_uri).documents)
+    assert sorted(docs["text"].to_pylist()) == ["a0", "a1", "a2", "a3", "a4", "b5", "b6", "b7"]
