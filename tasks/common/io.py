@@ -236,8 +236,7 @@ def read_table(ref: PartitionRef, columns: list[str] | None = None) -> pa.Table:
     with fs.open(path, "rb") as f:
         table = pq.read_table(f, columns=columns)
     expected = TABLES[ref.table]
-    want = [n for n in (columns or expected.names)]
-    missing = [n for n in want if n not in table.column_names]
+    missing = [n for n in (columns or expected.names) if n not in table.column_names]
     if missing:
         raise InputError(
             f"{ref.uri}: columns {missing} missing (has: {', '.join(table.column_names)}); "
@@ -246,22 +245,14 @@ def read_table(ref: PartitionRef, columns: list[str] | None = None) -> pa.Table:
     return table
 
 
-def write_table(table: pa.Table, uri: str) -> PartitionRef | None:
-    """Write one table as one parquet file atomically; returns None for an empty table."""
-    if table.num_rows == 0:
-        return None
-    fs, path, tmp = _atomic_target(uri)
-    with fs.open(tmp, "wb") as f:
-        pq.write_table(table, f)
-    fs.mv(tmp, path)
-    return PartitionRef(uri=uri, num_rows=table.num_rows, table=_table_name(table.schema))
-
-
-def _table_name(schema: pa.Schema) -> str:
-    for name, s in TABLES.items():
-        if s.equals(schema, check_metadata=False):
-            return name
-    raise ValueError(f"schema is none of {list(TABLES)}: {schema}")
+def write_table(table: pa.Table, uri: str) -> int:
+    """Write one table as one parquet file atomically; an empty table writes nothing. Returns its rows."""
+    if table.num_rows:
+        fs, path, tmp = _atomic_target(uri)
+        with fs.open(tmp, "wb") as f:
+            pq.write_table(table, f)
+        fs.mv(tmp, path)
+    return table.num_rows
 
 
 class PartitionWriter:

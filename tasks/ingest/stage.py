@@ -159,9 +159,8 @@ def _place(staged: list[tuple[PartitionRef, str]], keep: dict[int, pa.Array]) ->
     for k, (ref, final) in enumerate(staged):
         name = final.rsplit("/", 1)[-1]
         if k in keep:
-            written = io.write_table(io.read_table(ref).filter(keep[k]), final)
-            if written:
-                parts.append({"name": name, "num_rows": written.num_rows})
+            if rows := io.write_table(io.read_table(ref).filter(keep[k]), final):
+                parts.append({"name": name, "num_rows": rows})
         else:
             if ref.uri != final:
                 io.move(ref.uri, final)
