@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from skillmix import env
@@ -36,7 +37,8 @@ WorkersOpt = Annotated[int | None, typer.Option("--workers", min=1, help="local 
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)  # unwrapped: paths stay copyable
+    # escaped: messages quote user text ('[', file names); unwrapped: paths stay copyable
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -103,13 +105,13 @@ def _print_ingest(summary: dict) -> None:
     t.add_row("counts add up", "yes" if summary["counts_add_up"] else "[bold red]NO")
     console.print(t)
     by_source = ", ".join(f"{k} {v:,}" for k, v in summary["kept_by_source"].items())
-    console.print(f"kept by source: {by_source}")
+    console.print(f"kept by source: {escape(by_source)}")
     size, secs = summary["bytes_in"], summary["seconds"]
     rate = f" in {secs:.1f} s ({_size(size / secs)}/s)" if secs else ""
     console.print(f"read {_size(size)}{rate}; kept {_size(summary['kept_text_bytes'])} of text")
     if summary["skipped_files"]:
         console.print(f"[yellow]skipped {len(summary['skipped_files'])} files of unknown type[/]: "
-                      + ", ".join(summary["skipped_files"][:5]))  # fmt: skip
+                      + escape(", ".join(summary["skipped_files"][:5])))  # fmt: skip
 
 
 @app.command("sample-corpus")

@@ -47,3 +47,8 @@ def test_sample_corpus_command(tmp_path):
     assert len(lines) > 50 and "unchanged" not in res.output
     again = runner.invoke(app, ["sample-corpus", str(tmp_path), "--max-mb", "0.5"])
     assert "unchanged" in again.output
+
+
+def test_error_text_with_brackets_is_printed_verbatim(tmp_path):
+    res = runner.invoke(app, ["ingest", str(tmp_path / "draft[bold].jsonl"), "--run", str(tmp_path / "run")])
+    assert res.exit_code == 2 and "draft[bold].jsonl: no such file or directory" in res.output  # not a style tag
