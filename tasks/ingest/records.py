@@ -53,7 +53,9 @@ class RecordSpec:
         self.text_path = params.text_field.split(".")
         self.id_path = params.id_field.split(".") if params.id_field else None
         self.source_path = params.source_field.split(".") if params.source_field else None
-        self._top = {p[0] for p in (self.text_path, self.id_path, self.source_path) if p and len(p) == 1}
+        paths = [p for p in (self.text_path, self.id_path, self.source_path) if p]
+        self._top = {p[0] for p in paths if len(p) == 1}  # taken out of meta
+        self._nested = [p for p in paths if len(p) > 1]
         # JSON escapes can take up to 6 bytes per text byte; a line past this is surely too large
         self.max_line_bytes = 6 * params.max_doc_bytes + 65536
 
@@ -69,8 +71,22 @@ def _get(obj: dict, path: list[str]) -> Any:
     return obj
 
 
+def _drop(obj: dict, path: list[str]) -> dict:
+    """`obj` without the value at `path` (copies only the dicts on the path; empty parents go too)."""
+    head, *tail = path
+    if head not in obj or (tail and not isinstance(obj[head], dict)):
+        return obj
+    out = {k: v for k, v in obj.items() if k != head}
+    if tail and (child := _drop(obj[head], tail)):
+        out[head] = child
+    return out
+
+
 def _meta(obj: dict, spec: RecordSpec) -> str | None:
+    """The record's other fields as JSON: what text/id/source took is not stored twice."""
     rest = {k: v for k, v in obj.items() if k not in spec._top}
+    for path in spec._nested:
+        rest = _drop(rest, path)
     if not rest:
         return None
     try:

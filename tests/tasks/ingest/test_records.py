@@ -37,8 +37,9 @@ def test_missing_id_gets_a_content_hash_stable_per_file_row_and_text():
 
 def test_nested_fields_and_empty_source_fall_back():
     spec = RecordSpec(IngestParams(text_field="body.text", id_field="meta.id", source_field="meta.site"), "f", "f")
-    row = from_mapping({"body": {"text": "x"}, "meta": {"id": "m1", "site": ""}}, 0, spec, None)
+    row = from_mapping({"body": {"text": "x", "lang": "en"}, "meta": {"id": "m1", "site": ""}}, 0, spec, None)
     assert row[:3] == ("m1", "x", "f")
+    assert json.loads(row[3]) == {"body": {"lang": "en"}}  # taken fields (text, id, source) leave meta
 
 
 def test_size_cap_counts_utf8_bytes_not_chars():
