@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from typing import ClassVar
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MiB = 1 << 20
 
@@ -47,6 +47,29 @@ class IngestParams(Params):
         if v is not None and not v.strip():
             raise ValueError("give a field name, or leave it unset")
         return v
+
+
+class MinHashParams(Params):
+    """MinHash-LSH near-duplicate detection; signatures equal datasketch 2.0's "affine32" scheme."""
+
+    shingle: Literal["word", "char"] = Field("word", description="word n-grams or character n-grams")
+    ngram: int = Field(5, ge=1, le=64, description="tokens per shingle")
+    num_perm: int = Field(128, ge=8, le=1024, description="hash functions per signature")
+    seed: int = Field(1, ge=0, lt=2**32, description="permutation seed (datasketch's `seed`)")
+    hash: Literal["fast", "sha1"] = Field(
+        "fast", description="per-shingle hash: 'sha1' is datasketch's default (slow), 'fast' cached word hashes"
+    )
+    threshold: float = Field(0.8, gt=0.0, lt=1.0, description="Jaccard similarity the LSH bands target")
+    bands: int | None = Field(None, ge=1, description="LSH bands; default: datasketch's optimum for threshold")
+    rows: int | None = Field(None, ge=1, description="rows per band; set together with bands")
+
+    @model_validator(mode="after")
+    def _bands_and_rows(self) -> MinHashParams:
+        if (self.bands is None) != (self.rows is None):
+            raise ValueError("set both bands and rows, or neither (then they follow from threshold)")
+        if self.bands is not None and self.bands * self.rows > self.num_perm:
+            raise ValueError(f"bands x rows = {self.bands * self.rows} exceeds num_perm = {self.num_perm}")
+        return self
 
 
 class SampleCorpusParams(Params):
