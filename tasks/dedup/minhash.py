@@ -121,6 +121,12 @@ def shingle_hashes(texts: list[str], params: MinHashParams) -> tuple[np.ndarray,
     return hashes, np.fromiter(map(len, per_doc), np.int64, len(per_doc))
 
 
+def shingle_sets(texts: list[str], params: MinHashParams) -> list[np.ndarray]:
+    """Each text's set of shingle hashes (sorted unique uint32): what exact-Jaccard verification compares."""
+    hashes, counts = shingle_hashes(texts, params)
+    return [np.unique(h) for h in np.split(hashes, np.cumsum(counts)[:-1])]
+
+
 def hashfunc(params: MinHashParams) -> Callable[[bytes], int]:
     """The per-shingle function datasketch needs to reproduce these signatures: MinHash(hashfunc=...)."""
     if params.hash == "sha1":
