@@ -72,6 +72,13 @@ class MinHashParams(Params):
         return self
 
 
+class DedupParams(Params):
+    """Exact and MinHash-LSH near-duplicate removal."""
+
+    minhash: MinHashParams = MinHashParams()
+    verify: bool = Field(True, description="check candidate pairs against exact shingle Jaccard >= threshold")
+
+
 class SampleCorpusParams(Params):
     """The bundled offline corpus built from text every Python installation carries."""
 

@@ -116,3 +116,30 @@ class IngestResult(BaseModel):
     documents: DatasetRef
     rejected: DatasetRef
     summary: dict
+
+
+class DedupPlan(BaseModel):
+    """One dedup run: the documents it decides, their input-order offsets, the earlier run it compares with."""
+
+    model_config = ConfigDict(frozen=True)
+    run: str
+    fingerprint: str
+    documents: DatasetRef
+    offsets: tuple[int, ...]  # position of each documents partition's first row in input order
+    against: DatasetRef | None = None  # an earlier run's dedup index (kept documents' signatures)
+    done: bool = False
+
+    def _under_run(self, *parts: str) -> str:
+        return "/".join([self.run.rstrip("/"), *parts])
+
+    @property
+    def attributes_uri(self) -> str:
+        return self._under_run("attributes", "dedup", self.fingerprint)
+
+    @property
+    def work_uri(self) -> str:
+        return self._under_run("work", "dedup", self.fingerprint)
+
+    @property
+    def report_uri(self) -> str:
+        return self._under_run("report", "dedup")

@@ -30,4 +30,30 @@ REJECTED = pa.schema(
     ]
 )
 
-TABLES: dict[str, pa.Schema] = {"documents": DOCUMENTS, "rejected": REJECTED}
+DEDUP = pa.schema(
+    [
+        pa.field("doc_id", pa.string(), nullable=False),
+        pa.field("exact_group", pa.string(), nullable=False, metadata={"doc": "doc_id kept for this exact text"}),
+        pa.field("near_cluster", pa.string(), nullable=False, metadata={"doc": "doc_id kept for this cluster"}),
+        pa.field("keep", pa.bool_(), nullable=False),
+        pa.field("drop_reason", pa.string(), metadata={"doc": "exact_duplicate | near_duplicate | null"}),
+    ]
+)
+
+# dedup intermediate, one row per document: what the run-wide step needs, never the text
+DEDUP_SIGNATURES = pa.schema(
+    [
+        pa.field("doc_id", pa.string(), nullable=False),
+        pa.field("pos", pa.int64(), nullable=False, metadata={"doc": "document index in input order"}),
+        pa.field("digest", pa.binary(16), nullable=False, metadata={"doc": "blake2b-128 of the text"}),
+        pa.field("keys", pa.list_(pa.uint64()), nullable=False, metadata={"doc": "LSH band keys"}),
+        pa.field("shingles", pa.list_(pa.uint32()), nullable=False, metadata={"doc": "shingle hash set"}),
+    ]
+)
+
+TABLES: dict[str, pa.Schema] = {
+    "documents": DOCUMENTS,
+    "rejected": REJECTED,
+    "dedup": DEDUP,
+    "dedup_signatures": DEDUP_SIGNATURES,
+}

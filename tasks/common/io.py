@@ -245,6 +245,13 @@ def read_table(ref: PartitionRef, columns: list[str] | None = None) -> pa.Table:
     return table
 
 
+def parquet_rows(uri: str) -> int:
+    """Row count from a parquet file's footer (raises on a truncated or corrupt file)."""
+    fs, path = fs_path(uri)
+    with fs.open(path, "rb") as f:
+        return pq.ParquetFile(f).metadata.num_rows
+
+
 def write_table(table: pa.Table, uri: str) -> int:
     """Write one table as one parquet file atomically; an empty table writes nothing. Returns its rows."""
     if table.num_rows:

@@ -1,0 +1,117 @@
+"""The dedup stage over a real ingested run, without Prefect."""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from schemas.config import DedupParams, IngestParams
+from tasks.common import io
+from tasks.dedup import planted, stage
+from tasks.ingest import stage as ingest_stage
+from tests.conftest import write_jsonl
+
+PARAMS = DedupParams()
+
+
+def ingest(tmp_path, name, texts):
+    recs = [{"id": f"{name}-{i}", "text": t} for i, t in enumerate(texts)]
+    src = write_jsonl(tmp_path / f"{name}.jsonl", recs)
+    params = IngestParams(partition_bytes=16384)  # several partitions
+    p = ingest_stage.plan([str(src)], str(tmp_path / name), params)
+    ingest_stage.commit(p, [ingest_stage.ingest_file(f, ingest_stage.file_uri(p, 0), params) for f in p.files], params)
+    ingest_stage.mark_latest(p)
+    return str(tmp_path / name)
+
+
+def dedup(run, params=PARAMS, against=None):
+    p = stage.plan(run, params, against)
+    refs = [stage.signature_partition(p, k, params) for k in range(len(p.documents.partitions))]
+    marker = stage.resolve(p, refs, params)
+    stage.mark_latest(p)
+    return p, marker
+
+
+def attributes(p) -> pa.Table:
+    return pa.concat_tables([io.read_table(r) for r in stage.attributes(p.attributes_uri).partitions])
+
+
+@pytest.fixture
+def planted_run(tmp_path):
+    texts, origin = planted.planted(n_base=40, seed=1)
+    texts += [texts[0], texts[5]]  # exact copies of a base and of another base
+    return ingest(tmp_path, "new", texts), origin
+
+
+def test_counts_add_up_and_attributes_align_with_documents(planted_run):
+    run, _ = planted_run
+    p, marker = dedup(run)
+    s = marker["summary"]
+    assert s["documents_in"] == 442 and s["counts_add_up"]
+    assert s["kept"] + s["dropped"] == 442 and s["dropped_by_reason"]["exact_duplicate"] >= 2
+    assert len(p.documents.partitions) > 1
+    for doc_part, attr in zip(p.documents.partitions, marker["partitions"], strict=True):
+        ids = io.read_table(doc_part, ["doc_id"])["doc_id"]
+        assert io.read_table(io.dataset(p.attributes_uri, "dedup", [attr]).partitions[0])["doc_id"].equals(ids)
+    a = attributes(p).to_pylist()
+    by_id = {r["doc_id"]: r for r in a}
+    assert by_id["new-440"]["drop_reason"] == "exact_duplicate" and by_id["new-440"]["exact_group"] == "new-0"
+    assert all(r["keep"] == (r["drop_reason"] is None) for r in a)
+    assert all(by_id[r["near_cluster"]]["keep"] for r in a)  # every cluster keeps its representative
+    assert s["bands"] == 14 and s["rows"] == 9 and s["datasketch"] == "2.0.0" and s["scheme"] == "affine32"
+
+
+def test_rerun_is_a_no_op(planted_run):
+    run, _ = planted_run
+    p, marker = dedup(run)
+    again = stage.plan(run, PARAMS)
+    assert again.done and again.fingerprint == p.fingerprint
+    assert stage.resolve(again, [], PARAMS) == marker
+
+
+def test_incremental_against_an_earlier_run_drops_only_new_copies(tmp_path):
+    old_texts, _ = planted.planted(n_base=20, seed=2, edits=())
+    old = ingest(tmp_path, "old", old_texts)
+    old_plan, _ = dedup(old)
+    old_bytes = {f: Path(f).read_bytes() for f in io.glob(f"{old_plan.attributes_uri}/*.parquet")}
+    fresh, _ = planted.planted(n_base=5, seed=99, edits=())
+    new = ingest(tmp_path, "new", [old_texts[3], old_texts[7] + " extra", *fresh])
+    p, marker = dedup(new, against=old)
+    a = {r["doc_id"]: r for r in attributes(p).to_pylist()}
+    assert a["new-0"]["drop_reason"] == "exact_duplicate" and a["new-0"]["exact_group"] == "old-3"
+    assert a["new-1"]["drop_reason"] == "near_duplicate" and a["new-1"]["near_cluster"] == "old-7"
+    assert all(a[f"new-{i}"]["keep"] for i in range(2, 7)) and marker["summary"]["against"]
+    assert {f: Path(f).read_bytes() for f in io.glob(f"{old_plan.attributes_uri}/*.parquet")} == old_bytes
+
+
+def test_a_truncated_signature_partition_is_recomputed_not_trusted(planted_run):
+    run, _ = planted_run
+    p = stage.plan(run, PARAMS)
+    ref = stage.signature_partition(p, 0, PARAMS)
+    data = Path(ref.uri).read_bytes()
+    Path(ref.uri).write_bytes(data[: len(data) // 2])  # a crash or disk error truncated it
+    again = stage.signature_partition(p, 0, PARAMS)
+    assert again == ref and Path(ref.uri).read_bytes() == data
+
+
+def test_natural_duplicates_in_the_sample_corpus(tmp_path):
+    from schemas.config import SampleCorpusParams
+    from tasks.sample import corpus
+
+    recs = corpus.records(SampleCorpusParams(max_bytes=3 << 20))
+    path = tmp_path / "sample.jsonl"
+    path.write_bytes(corpus.to_jsonl(recs))
+    params = IngestParams(source_field="domain")
+    ip = ingest_stage.plan([str(path)], str(tmp_path / "run"), params)
+    ingest_stage.commit(ip, [ingest_stage.ingest_file(ip.files[0], ingest_stage.file_uri(ip, 0), params)], params)
+    ingest_stage.mark_latest(ip)
+    _, marker = dedup(str(tmp_path / "run"))
+    s = marker["summary"]
+    assert s["dropped_by_reason"]["exact_duplicate"] > 0 and s["dropped_by_reason"]["near_duplicate"] > 0
+    assert max(int(k) for k in s["cluster_sizes"]) >= 5  # licence families: MIT, BSD, Apache
+    assert json.loads(json.dumps(s)) == s and os.path.basename(s["attributes"]) == marker["fingerprint"]
+    assert np.isclose(sum(int(k) * v for k, v in s["cluster_sizes"].items()) - sum(s["cluster_sizes"].values()),
+                      s["dropped"])  # fmt: skip
