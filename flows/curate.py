@@ -1,4 +1,4 @@
-"""Curate: every stage, chained as subflows passing refs (today: ingest; later stages plug in here).
+"""Curate: every stage, chained as subflows (today: ingest, dedup; later stages plug in here).
 
 Stage flows run their tasks on Dask: a LocalCluster by default, or the cluster at `dask_address`.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from prefect import flow
 
+from flows.dedup import dedup
 from flows.ingest import ingest
 from flows.runtime import task_runner
 from schemas.config import PipelineParams
@@ -23,4 +24,5 @@ def curate(
     """Run the whole curation pipeline on `inputs` into `run`; returns each stage's summary."""
     runner = task_runner(dask_address, workers)
     ingested = ingest.with_options(task_runner=runner)(inputs, run, params.ingest)
-    return {"ingest": ingested.summary}
+    deduped = dedup.with_options(task_runner=runner)(run, params.dedup)
+    return {"ingest": ingested.summary, "dedup": deduped}

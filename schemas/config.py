@@ -90,3 +90,4 @@ class PipelineParams(Params):
     """Every stage's parameters, as the curate flow and deployment presets take them."""
 
     ingest: IngestParams = IngestParams()
+    dedup: DedupParams = DedupParams()

@@ -42,6 +42,13 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _invalid(kind: str, e) -> None:
+    """Exit 2 naming the first invalid option of a pydantic ValidationError (field or cross-field)."""
+    first = e.errors()[0]
+    where = ".".join(str(x) for x in first["loc"]) or kind
+    _fail(f"invalid {kind} option: {where}: {first['msg']}")
+
+
 def _run_flow(fn, *args, **kwargs):
     """Call a flow, turning input errors into a one-line message and exit code 2."""
     from pydantic import ValidationError
@@ -64,7 +71,7 @@ def _ingest_params(**kw):
     try:
         return IngestParams(**{k: (None if v == "" else v) for k, v in kw.items()})
     except ValidationError as e:
-        _fail(f"invalid ingest option: {e.errors()[0]['loc'][0]}: {e.errors()[0]['msg']}")
+        _invalid("ingest", e)
 
 
 def _local_api(dask_address: str | None) -> None:
@@ -76,12 +83,12 @@ def _local_api(dask_address: str | None) -> None:
         share_local_api()
 
 
-def _ingest_with_progress(run: str, flow, *args):
-    """Run a flow that ingests into `run`, with a progress bar over the bytes read."""
+def _with_progress(run: str, stage: str, unit: str, flow, *args):
+    """Run a flow, with a progress bar over what `stage` reports under RUN/work/<stage>/ (bytes or docs)."""
     from skillmix.progress import watch
     from tasks.common import io
 
-    with watch(console, io.join(run, "work", "ingest", "*", "progress", "*.json"), "ingest"):
+    with watch(console, io.join(run, "work", stage, "*", "progress", "*.json"), stage, unit):
         return _run_flow(flow, *args)
 
 
@@ -112,6 +119,62 @@ def _print_ingest(summary: dict) -> None:
     if summary["skipped_files"]:
         console.print(f"[yellow]skipped {len(summary['skipped_files'])} files of unknown type[/]: "
                       + escape(", ".join(summary["skipped_files"][:5])))  # fmt: skip
+
+
+def _print_dedup(s: dict) -> None:
+    t = Table(title=f"dedup {s['fingerprint']}", show_header=True, header_style="bold")
+    t.add_column("outcome")
+    t.add_column("documents", justify="right")
+    t.add_row("documents in", f"{s['documents_in']:,}")
+    t.add_row("[green]kept", f"[green]{s['kept']:,}")
+    for reason, n in s["dropped_by_reason"].items():
+        t.add_row(f"[red]dropped: {reason}", f"[red]{n:,}")
+    t.add_row("counts add up", "yes" if s["counts_add_up"] else "[bold red]NO")
+    console.print(t)
+    curve = ", ".join(f"J={j}: {p:.2f}" for j, p in s["s_curve"].items())
+    console.print(f"LSH {s['bands']} bands x {s['rows']} rows; P(candidate): {curve}")
+    verified = f"{s['verified_pairs']:,} verified" if s["params"]["verify"] else "verification off"
+    sizes = sorted(s["cluster_sizes"].items(), key=lambda kv: int(kv[0]))  # JSON keys sort as strings
+    console.print(f"candidate pairs {s['candidate_pairs']:,} ({verified}); clusters by size (size: count): "
+                  + ", ".join(f"{k}: {v}" for k, v in sizes))  # fmt: skip
+    if s["against"]:
+        console.print(f"deduplicated against: {escape(s['against'])}")
+
+
+@app.command()
+def dedup(
+    run: RunOpt,
+    against: Annotated[str | None, typer.Option(help="an earlier run: drop what duplicates its kept documents")] = None,
+    threshold: Annotated[float, typer.Option(help="Jaccard similarity of near duplicates")] = 0.8,
+    shingle: Annotated[str, typer.Option(help="word or char n-grams")] = "word",
+    ngram: Annotated[int, typer.Option(help="tokens per shingle")] = 5,
+    num_perm: Annotated[int, typer.Option(help="MinHash permutations")] = 128,
+    bands: Annotated[int | None, typer.Option(help="LSH bands (with --rows; default: from --threshold)")] = None,
+    rows: Annotated[int | None, typer.Option(help="rows per band")] = None,
+    hash_: Annotated[str, typer.Option("--hash", help="fast, or sha1 (datasketch's default)")] = "fast",
+    verify: Annotated[bool, typer.Option(help="check candidates against exact Jaccard")] = True,
+    dask_address: DaskOpt = None,
+    workers: WorkersOpt = None,
+) -> None:
+    """Find exact and near duplicates (MinHash-LSH) of RUN's documents -> RUN/attributes/dedup/."""
+    from pydantic import ValidationError
+
+    from flows.dedup import dedup as dedup_flow
+    from flows.runtime import task_runner
+    from schemas.config import DedupParams, MinHashParams
+
+    try:
+        mh = MinHashParams(threshold=threshold, shingle=shingle, ngram=ngram, num_perm=num_perm,
+                           bands=bands, rows=rows, hash=hash_)  # fmt: skip
+        params = DedupParams(minhash=mh, verify=verify)
+    except ValidationError as e:
+        _invalid("dedup", e)
+    _local_api(dask_address)
+    flow = dedup_flow.with_options(task_runner=task_runner(dask_address, workers))
+    s = _with_progress(run, "dedup", "docs", flow, run, params, against)
+    _print_dedup(s)
+    console.print(f"attributes: {s['attributes']}")
+    console.print(f"summary:    {run.rstrip('/')}/report/dedup/summary.json (+ dedup.png)")
 
 
 @app.command("sample-corpus")
@@ -169,7 +232,7 @@ def ingest(
         _fail(str(e))
     _local_api(dask_address)
     flow = ingest_flow.with_options(task_runner=task_runner(dask_address, workers))
-    result = _ingest_with_progress(run, flow, inputs, run, params)
+    result = _with_progress(run, "ingest", "B", flow, inputs, run, params)
     _print_ingest(result.summary)
     console.print(f"documents: {result.documents.uri}\nrejected:  {result.rejected.uri}")
     console.print(f"summary:   {run.rstrip('/')}/report/ingest/summary.json (+ ingest.png)")
@@ -181,7 +244,7 @@ def demo(
     dask_address: DaskOpt = None,
     workers: WorkersOpt = None,
 ) -> None:
-    """The main job: build the sample corpus and run every stage on it; prints where the results are."""
+    """The main job: build the sample corpus and run every stage on it (ingest, dedup); prints where the results are."""
     from flows.curate import curate
     from schemas.config import IngestParams, PipelineParams, SampleCorpusParams
     from tasks.common import io
@@ -194,15 +257,17 @@ def demo(
     console.print(f"[bold]sample corpus[/]: {len(recs):,} documents -> {corpus_uri}")
     params = PipelineParams(ingest=IngestParams(source_field="domain"))
     _local_api(dask_address)
-    summaries = _ingest_with_progress(run, curate, [corpus_uri], run, params, dask_address, workers)
+    summaries = _with_progress(run, "ingest", "B", curate, [corpus_uri], run, params, dask_address, workers)
     _print_ingest(summaries["ingest"])
+    _print_dedup(summaries["dedup"])
     console.rule("results")
     s = summaries["ingest"]
     rows = [("documents", s["documents"]), ("rejected", s["rejected_uri"]),
-            ("ingest summary", io.join(run, "report", "ingest", "summary.json")),
-            ("ingest plot", io.join(run, "report", "ingest", "ingest.png"))]  # fmt: skip
+            ("dedup", summaries["dedup"]["attributes"])]  # fmt: skip
+    rows += [(f"{stage} report", io.join(run, "report", stage, f"summary.json (+ {stage}.png)"))
+             for stage in ("ingest", "dedup")]  # fmt: skip
     for name, uri in rows:
-        console.print(f"{name:>15}: {uri}")
+        console.print(f"{name:>14}: {uri}")
     console.print(f"demo finished in {time.monotonic() - start:.0f} s")
 
 

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    MofNCompleteColumn,
     Progress,
     SpinnerColumn,
     TextColumn,
@@ -23,12 +24,13 @@ from tasks.common.progress import read_all
 
 
 @contextmanager
-def watch(console: Console, pattern: str, description: str, every: float = 0.5) -> Iterator[None]:
-    """Show the summed progress of every file matching `pattern` written after entering."""
+def watch(console: Console, pattern: str, description: str, unit: str = "B", every: float = 0.5) -> Iterator[None]:
+    """Show the summed progress of every file matching `pattern` written after entering (bytes or items)."""
     start = time.time()
     stop = threading.Event()
-    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-               TransferSpeedColumn(), TimeElapsedColumn(), TimeRemainingColumn()]  # fmt: skip
+    amount = [DownloadColumn(), TransferSpeedColumn()] if unit == "B" else [MofNCompleteColumn(), TextColumn(unit)]
+    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), *amount,
+               TimeElapsedColumn(), TimeRemainingColumn()]  # fmt: skip
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(description, total=None)
 

@@ -11,9 +11,12 @@ from skillmix import env
 
 env.configure()
 
-# Configure Prefect's logging now, under pytest's session-long capture: imported first inside a
-# CliRunner.invoke, its console handler would keep that invoke's stream, which closes after it.
-import prefect  # noqa: E402, F401
+# Configure Prefect's logging now, under pytest's session-long capture. Prefect does it lazily in the
+# first flow run; inside a CliRunner.invoke its console handler would keep that invoke's stream, which
+# closes afterwards, and every later Prefect log would fail ("I/O operation on closed file").
+from prefect.logging.configuration import setup_logging  # noqa: E402
+
+setup_logging()
 
 GOOD = [{"id": f"g{i}", "text": f"document number {i} about topic {i % 3}", "source": "web", "url": f"u{i}"}
         for i in range(12)]  # fmt: skip

@@ -11,7 +11,7 @@ runner = CliRunner()
 
 def test_help_lists_the_commands():
     out = runner.invoke(app, ["--help"]).output
-    for command in ("sample-corpus", "ingest", "demo"):
+    for command in ("sample-corpus", "ingest", "dedup", "demo"):
         assert command in out
 
 
@@ -52,3 +52,19 @@ def test_sample_corpus_command(tmp_path):
 def test_error_text_with_brackets_is_printed_verbatim(tmp_path):
     res = runner.invoke(app, ["ingest", str(tmp_path / "draft[bold].jsonl"), "--run", str(tmp_path / "run")])
     assert res.exit_code == 2 and "draft[bold].jsonl: no such file or directory" in res.output  # not a style tag
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_dedup_prints_counts_and_the_s_curve(planted, tmp_path):
+    run = tmp_path / "run"
+    assert runner.invoke(app, ["ingest", str(planted), "--run", str(run), "--max-reject-fraction", "1"]).exit_code == 0
+    res = runner.invoke(app, ["dedup", "--run", str(run), "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    assert "dropped: near_duplicate" in res.output and "P(candidate)" in res.output
+    kept = json.loads((run / "report" / "ingest" / "summary.json").read_text())["kept"]
+    assert json.loads((run / "report" / "dedup" / "summary.json").read_text())["documents_in"] == kept
+
+
+def test_dedup_option_errors_are_named(tmp_path):
+    res = runner.invoke(app, ["dedup", "--run", str(tmp_path), "--bands", "4"])
+    assert res.exit_code == 2 and "set both bands and rows" in res.output

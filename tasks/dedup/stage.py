@@ -23,6 +23,7 @@ from schemas.refs import DatasetRef, DedupPlan, PartitionRef
 from schemas.tables import DEDUP
 from tasks.common import io
 from tasks.common.errors import InputError
+from tasks.common.progress import ProgressFile
 from tasks.dedup import exact, lsh, minhash
 from tasks.dedup import summary as dsummary
 from tasks.ingest import stage as ingest_stage
@@ -55,13 +56,13 @@ def signature_partition(p: DedupPlan, k: int, params: DedupParams) -> PartitionR
     """Digests, LSH band keys and shingle hash sets of documents partition k."""
     dst = io.join(p.work_uri, "signatures", f"part-{k:05d}")
     uri = io.join(dst, "signatures.parquet")
-    if _valid(io.committed(dst), uri):
-        return PartitionRef(uri=uri, num_rows=io.committed(dst)["num_rows"], table="dedup_signatures")
-    io.remove(dst)  # absent, uncommitted or truncated: recompute
-    docs = io.read_table(p.documents.partitions[k], ["doc_id", "text"])
-    table = signature_table(docs["doc_id"], docs["text"].to_pylist(), p.offsets[k], params)
-    rows = io.write_table(table, uri)
-    io.commit(dst, {"num_rows": rows})
+    rows = p.documents.partitions[k].num_rows
+    if not _valid(io.committed(dst), uri):
+        io.remove(dst)  # absent, uncommitted or truncated: recompute
+        docs = io.read_table(p.documents.partitions[k], ["doc_id", "text"])
+        rows = io.write_table(signature_table(docs["doc_id"], docs["text"].to_pylist(), p.offsets[k], params), uri)
+        io.commit(dst, {"num_rows": rows})
+    ProgressFile(io.join(p.work_uri, "progress", f"{k:05d}.json"), rows, f"part {k}", "docs").update(rows, True)
     return PartitionRef(uri=uri, num_rows=rows, table="dedup_signatures")
 
 
@@ -144,6 +145,19 @@ def resolve(p: DedupPlan, signatures: list[PartitionRef], params: DedupParams, s
 
 def _versions() -> dict:
     return {"datasketch": importlib.metadata.version("datasketch"), "scheme": "affine32"}
+
+
+def committed(p: DedupPlan) -> dict:
+    marker = io.committed(p.attributes_uri)
+    if marker is None:
+        raise InputError(f"{p.attributes_uri}: no committed dedup output here; run `skillmix dedup` first")
+    return marker
+
+
+def write_report(summary: dict, report_uri: str) -> None:
+    """summary.json and the cluster-size plot, into the run's report directory."""
+    io.write_json(io.join(report_uri, "summary.json"), summary)
+    io.write_bytes(io.join(report_uri, "dedup.png"), dsummary.figure(summary))
 
 
 def attributes(attributes_uri: str) -> DatasetRef:

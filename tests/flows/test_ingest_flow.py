@@ -30,6 +30,7 @@ def test_ingest_flow_counts_report_and_noop_rerun(planted, tmp_path):
 def test_curate_runs_ingest_on_a_dask_local_cluster(planted, tmp_path):
     out = curate([str(planted)], str(tmp_path / "run"), PipelineParams(ingest=PARAMS), workers=2)
     assert out["ingest"]["records"] == len(GOOD) + len(BAD_LINES)
+    assert out["dedup"]["documents_in"] == out["ingest"]["kept"] and out["dedup"]["counts_add_up"]
 
 
 def test_flow_raises_the_named_input_error(tmp_path):

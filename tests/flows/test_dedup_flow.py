@@ -1,0 +1,35 @@
+"""The dedup flow with the Prefect engine on (test server), on a tiny ingested run."""
+
+import json
+
+import pytest
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows.dedup import dedup
+from flows.ingest import ingest
+from schemas.config import DedupParams
+from tasks.common.errors import InputError
+from tasks.dedup import planted
+from tests.conftest import write_jsonl
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+THREADS = ThreadPoolTaskRunner(max_workers=2)
+
+
+def test_dedup_flow_report_artifacts_and_noop_rerun(tmp_path):
+    texts, _ = planted.planted(n_base=10, seed=4)
+    src = write_jsonl(tmp_path / "docs.jsonl", [{"text": t} for t in [*texts, texts[0]]])
+    run = tmp_path / "run"
+    ingest.with_options(task_runner=THREADS)([str(src)], str(run))
+    flow = dedup.with_options(task_runner=THREADS)
+    s = flow(str(run), DedupParams())
+    assert s["documents_in"] == len(texts) + 1 and s["counts_add_up"] and s["dropped_by_reason"]["exact_duplicate"] >= 1
+    assert json.loads((run / "report" / "dedup" / "summary.json").read_text()) == s
+    assert (run / "report" / "dedup" / "dedup.png").read_bytes()[:4] == b"\x89PNG"
+    assert (run / "attributes" / "dedup" / "_LATEST").read_text() == s["fingerprint"]
+    assert flow(str(run), DedupParams()) == s
+
+
+def test_dedup_before_ingest_names_the_missing_step(tmp_path):
+    with pytest.raises(InputError, match="no ingested documents; run `skillmix ingest"):
+        dedup.with_options(task_runner=THREADS)(str(tmp_path / "empty-run"))
