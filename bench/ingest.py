@@ -16,16 +16,16 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench._common import measured  # noqa: E402
+
 DATA = ROOT / "bench" / "_data"
 
 
@@ -84,44 +84,12 @@ def child(code: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def tree_rss_mib(pid: int) -> float:
-    """Sum of VmRSS over `pid` and all its descendants, from /proc."""
-    total, stack = 0, [pid]
-    while stack:
-        p = stack.pop()
-        try:
-            status = Path(f"/proc/{p}/status").read_text()
-            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) if "VmRSS" in status else 0
-            for t in Path(f"/proc/{p}/task").iterdir():
-                stack += [int(c) for c in (t / "children").read_text().split()]
-        except (OSError, AttributeError):
-            continue
-    return total / 1024
-
-
 def cli(src: Path, run: Path) -> dict:
     """`skillmix ingest` under /usr/bin/time -v, sampling the whole process tree's RSS."""
     exe = shutil.which("skillmix") or str(Path(sys.executable).parent / "skillmix")
-    cmd = ["/usr/bin/time", "-v", exe, "ingest", str(src), "--run", str(run)]
-    t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peak = [0.0]
-
-    def sample() -> None:
-        while proc.poll() is None:
-            peak[0] = max(peak[0], tree_rss_mib(proc.pid))
-            time.sleep(0.2)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, err = proc.communicate()
-    sampler.join()
-    if proc.returncode:
-        raise RuntimeError(err[-3000:])
-    largest = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", err).group(1)) / 1024
-    flow_seconds = json.loads((run / "report" / "ingest" / "summary.json").read_text())["seconds"]
-    return {"seconds": time.perf_counter() - t, "time_v_max_rss_mib": largest, "tree_rss_mib": peak[0],
-            "flow_seconds": flow_seconds}  # fmt: skip
+    out = measured([exe, "ingest", str(src), "--run", str(run)])
+    out["flow_seconds"] = json.loads((run / "report" / "ingest" / "summary.json").read_text())["seconds"]
+    return out
 
 
 def main() -> None:
