@@ -168,6 +168,25 @@ def attributes(attributes_uri: str) -> DatasetRef:
     return io.dataset(attributes_uri, "dedup", marker["partitions"])
 
 
+def kept_partitions(run: str) -> list[tuple[PartitionRef, PartitionRef]]:
+    """The kept-documents view later stages read: (documents partition, its dedup attributes) pairs of the
+    run's latest ingest and dedup; `read_kept` filters one pair. Nothing is copied or rewritten."""
+    docs = ingest_stage.latest(run).documents
+    attrs = attributes(latest_uri(run))
+    if [p.name for p in docs.partitions] != [p.name for p in attrs.partitions]:
+        raise InputError(f"{attrs.uri} was computed for other documents than {docs.uri}; rerun `skillmix dedup`")
+    return list(zip(docs.partitions, attrs.partitions, strict=True))
+
+
+def read_kept(doc_part: PartitionRef, attr_part: PartitionRef, columns: list[str] | None = None) -> pa.Table:
+    """The kept rows of one documents partition (rows align with its attribute partition by position)."""
+    keep = io.read_table(attr_part, ["doc_id", "keep"])
+    docs = io.read_table(doc_part, columns if columns is None or "doc_id" in columns else ["doc_id", *columns])
+    if not docs["doc_id"].equals(keep["doc_id"]):
+        raise InputError(f"{attr_part.uri} does not align with {doc_part.uri}; rerun `skillmix dedup`")
+    return docs.filter(keep["keep"])
+
+
 def mark_latest(p: DedupPlan) -> None:
     io.write_bytes(io.join(p.run, "attributes", "dedup", LATEST), p.fingerprint.encode())
 

@@ -115,3 +115,12 @@ def test_natural_duplicates_in_the_sample_corpus(tmp_path):
     assert json.loads(json.dumps(s)) == s and os.path.basename(s["attributes"]) == marker["fingerprint"]
     assert np.isclose(sum(int(k) * v for k, v in s["cluster_sizes"].items()) - sum(s["cluster_sizes"].values()),
                       s["dropped"])  # fmt: skip
+
+
+def test_kept_view_pairs_documents_with_attributes_and_filters(planted_run):
+    run, _ = planted_run
+    _, marker = dedup(run)
+    pairs = stage.kept_partitions(run)
+    kept = pa.concat_tables([stage.read_kept(d, a, ["text"]) for d, a in pairs])
+    assert kept.num_rows == marker["summary"]["kept"] and kept.column_names == ["doc_id", "text"]
+    assert len(set(kept["text"].to_pylist())) == kept.num_rows  # no exact duplicate survives
