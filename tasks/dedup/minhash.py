@@ -121,9 +121,15 @@ def shingle_hashes(texts: list[str], params: MinHashParams) -> tuple[np.ndarray,
     return hashes, np.fromiter(map(len, per_doc), np.int64, len(per_doc))
 
 
-def shingle_sets(texts: list[str], params: MinHashParams) -> list[np.ndarray]:
+def shingle_sets(texts: list[str], params: MinHashParams, batch_docs: int = 256) -> list[np.ndarray]:
     """Each text's set of shingle hashes (sorted unique uint32): what exact-Jaccard verification compares."""
-    hashes, counts = shingle_hashes(texts, params)
+    out: list[np.ndarray] = []
+    for lo in range(0, len(texts), batch_docs):
+        out += _sets(*shingle_hashes(texts[lo : lo + batch_docs], params))
+    return out
+
+
+def _sets(hashes: np.ndarray, counts: np.ndarray) -> list[np.ndarray]:
     return [np.unique(h) for h in np.split(hashes, np.cumsum(counts)[:-1])]
 
 
@@ -140,22 +146,33 @@ def hashfunc(params: MinHashParams) -> Callable[[bytes], int]:
     return fast
 
 
-def signatures(texts: list[str], params: MinHashParams, batch_docs: int = 256) -> np.ndarray:
-    """(len(texts), num_perm) uint32 MinHash signatures; a text without shingles gets all EMPTY.
+def sketch(
+    texts: list[str], params: MinHashParams, keep_sets: bool = True, batch_docs: int = 256
+) -> tuple[np.ndarray, list[np.ndarray] | None]:
+    """(signatures (len(texts), num_perm) uint32, shingle sets or None) in one pass over the shingles.
 
-    Texts are hashed `batch_docs` at a time, which bounds the (num_perm, shingles) block in memory
-    (about 256 docs x 250 shingles x 128 perms x 4 B = 33 MB for ~1.5 kB documents).
+    A text without shingles gets an all-EMPTY signature. Texts are hashed `batch_docs` at a time, which
+    bounds memory: the (num_perm, shingles) block is about 256 docs x 250 shingles x 128 perms x 4 B = 33 MB
+    for ~1.5 kB documents, and no more than a batch of tokens is held as Python objects.
     """
     a, b = permutations(params)
     out = np.full((len(texts), params.num_perm), EMPTY, np.uint32)
+    sets: list[np.ndarray] | None = [] if keep_sets else None
     for lo in range(0, len(texts), batch_docs):
         hashes, counts = shingle_hashes(texts[lo : lo + batch_docs], params)
+        if sets is not None:
+            sets += _sets(hashes, counts)
         rows = np.flatnonzero(counts)
         if rows.size:
             phv = a[:, None] * fmix32(hashes) + b[:, None]  # (num_perm, S): wrapping = mod 2^32
             offsets = np.concatenate([[0], np.cumsum(counts[rows])[:-1]])
             out[lo + rows] = np.minimum.reduceat(phv, offsets, axis=1).T
-    return out
+    return out, sets
+
+
+def signatures(texts: list[str], params: MinHashParams, batch_docs: int = 256) -> np.ndarray:
+    """(len(texts), num_perm) uint32 MinHash signatures; a text without shingles gets all EMPTY."""
+    return sketch(texts, params, keep_sets=False, batch_docs=batch_docs)[0]
 
 
 def candidate_probability(jaccard: float | np.ndarray, bands: int, rows: int) -> float | np.ndarray:

@@ -70,8 +70,8 @@ def signature_table(doc_ids: pa.Array, texts: list[str], first_pos: int, params:
     """DEDUP_SIGNATURES rows; a text with no shingles gets no band keys (it can only be an exact duplicate)."""
     mp = params.minhash
     bands, rows = lsh.band_rows(mp)
-    sets = minhash.shingle_sets(texts, mp)
-    keys = lsh.band_keys(minhash.signatures(texts, mp), bands, rows)
+    sigs, sets = minhash.sketch(texts, mp)
+    keys = lsh.band_keys(sigs, bands, rows)
     has = np.array([s.size > 0 for s in sets])
     key_offsets = np.concatenate([[0], np.cumsum(np.where(has, bands, 0))]).astype(np.int32)
     set_offsets = np.concatenate([[0], np.cumsum([s.size for s in sets])]).astype(np.int32)
