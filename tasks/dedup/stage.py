@@ -34,12 +34,26 @@ LATEST = "_LATEST"
 def plan(run: str, params: DedupParams, against: str | None = None) -> DedupPlan:
     """What to dedup (the run's latest ingest) and where; `done` when already committed."""
     docs = ingest_stage.latest(run).documents
-    prior = latest_index(against) if against else None
+    prior = _compatible_index(against, params) if against else None
     inputs = [f"{p.uri}:{p.num_rows}" for p in docs.partitions] + ([prior.uri] if prior else [])
     fp = params.fingerprint(*inputs)
     offsets = tuple(int(x) for x in np.cumsum([0] + [p.num_rows for p in docs.partitions])[:-1])
     p = DedupPlan(run=run.rstrip("/"), fingerprint=fp, documents=docs, offsets=offsets, against=prior)
     return p.model_copy(update={"done": io.committed(p.attributes_uri) is not None})
+
+
+def _compatible_index(against: str, params: DedupParams) -> DatasetRef:
+    """The earlier run's index, if its keys and shingle sets can be compared with this run's."""
+    index, marker = latest_index(against)
+    theirs, ours = marker["minhash"], params.minhash.model_dump()
+    if theirs != ours:
+        diff = ", ".join(f"{k}={theirs.get(k)} there, {v} here" for k, v in ours.items() if theirs.get(k) != v)
+        raise InputError(f"--against {against}: its dedup used other MinHash parameters ({diff}); rerun one of "
+                         "them with the same MinHash parameters")  # fmt: skip
+    if params.verify and not marker["verify"]:
+        raise InputError(f"--against {against}: its index was written without shingle sets (--no-verify); "
+                         "rerun its dedup with verification, or use --no-verify here")  # fmt: skip
+    return index
 
 
 def _valid(ref_marker: dict | None, uri: str) -> bool:
@@ -134,8 +148,9 @@ def resolve(p: DedupPlan, signatures: list[PartitionRef], params: DedupParams, s
         parts.append({"name": name, "num_rows": rows})
     kept = table.slice(n_prior).filter(pa.array(d["keep"]))
     io.write_table(kept, io.join(p.attributes_uri, "index", "part-00000.parquet"))
-    io.commit(io.join(p.attributes_uri, "index"), {"partitions": [{"name": "part-00000.parquet",
-                                                                    "num_rows": kept.num_rows}]})  # fmt: skip
+    index = {"partitions": [{"name": "part-00000.parquet", "num_rows": kept.num_rows}],
+             "minhash": params.minhash.model_dump(), "verify": params.verify}  # fmt: skip
+    io.commit(io.join(p.attributes_uri, "index"), index)
     report = dsummary.build(p, params, attrs, d, seconds, _versions())
     marker = {"fingerprint": p.fingerprint, "partitions": parts, "summary": report}
     io.commit(p.attributes_uri, marker)
@@ -198,10 +213,11 @@ def latest_uri(run: str) -> str:
     return io.join(run, "attributes", "dedup", io.read_bytes(pointer).decode().strip())
 
 
-def latest_index(run: str) -> DatasetRef:
-    """The kept documents' signatures of a run's latest dedup: what `--against RUN` compares with."""
+def latest_index(run: str) -> tuple[DatasetRef, dict]:
+    """The kept documents' signatures of a run's latest dedup (what `--against RUN` compares with), and the
+    index marker with the MinHash parameters they were made with."""
     uri = io.join(latest_uri(run), "index")
     marker = io.committed(uri)
     if marker is None:
         raise InputError(f"{uri}: no committed dedup index; rerun `skillmix dedup --run {run}`")
-    return io.dataset(uri, "dedup_signatures", marker["partitions"])
+    return io.dataset(uri, "dedup_signatures", marker["partitions"]), marker

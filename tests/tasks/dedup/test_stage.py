@@ -124,3 +124,14 @@ def test_kept_view_pairs_documents_with_attributes_and_filters(planted_run):
     kept = pa.concat_tables([stage.read_kept(d, a, ["text"]) for d, a in pairs])
     assert kept.num_rows == marker["summary"]["kept"] and kept.column_names == ["doc_id", "text"]
     assert len(set(kept["text"].to_pylist())) == kept.num_rows  # no exact duplicate survives
+
+
+def test_against_a_run_deduped_with_other_minhash_params_is_refused(tmp_path):
+    texts, _ = planted.planted(n_base=5, seed=5, edits=())
+    old, new = ingest(tmp_path, "old", texts), ingest(tmp_path, "new", texts)
+    dedup(old, DedupParams(minhash={"num_perm": 64}))
+    with pytest.raises(stage.InputError, match=r"--against .*old.*num_perm.*64.*128.*same MinHash parameters"):
+        stage.plan(new, PARAMS, against=old)
+    dedup(old, DedupParams(verify=False))
+    with pytest.raises(stage.InputError, match="without shingle sets"):
+        stage.plan(new, PARAMS, against=old)
