@@ -8,6 +8,7 @@ from prefect import flow, unmapped
 
 from flows.runtime import task_runner
 from schemas.config import DedupParams
+from tasks.dedup import lsh
 from tasks.dedup.prefect_tasks import load_dedup, plan_dedup, resolve_dedup, signature_partition
 
 
@@ -21,6 +22,9 @@ def dedup(run: str, params: DedupParams = DedupParams(), against: str | None = N
         summary = load_dedup(plan)
         print(f"dedup: already committed with these documents and params: {plan.attributes_uri}")
         return summary
+    bands, rows = lsh.band_rows(params.minhash)
+    curve = ", ".join(f"J={j}: {p:.3f}" for j, p in lsh.s_curve(bands, rows).items())
+    print(f"dedup: {bands} bands x {rows} rows; P(candidate | J): {curve}")
     parts = range(len(plan.documents.partitions))
     refs = signature_partition.map(unmapped(plan), parts, unmapped(params)).result()
     s = resolve_dedup(plan, refs, params, time.monotonic() - start)

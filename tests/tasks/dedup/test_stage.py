@@ -135,3 +135,20 @@ def test_against_a_run_deduped_with_other_minhash_params_is_refused(tmp_path):
     dedup(old, DedupParams(verify=False))
     with pytest.raises(stage.InputError, match="without shingle sets"):
         stage.plan(new, PARAMS, against=old)
+
+
+def test_a_crashed_run_resumes_reusing_committed_signature_partitions(planted_run, monkeypatch):
+    run, _ = planted_run
+    p = stage.plan(run, PARAMS)
+    first = stage.signature_partition(p, 0, PARAMS)  # then the run dies before the other partitions
+    before = Path(first.uri).stat().st_mtime_ns
+
+    def no_recompute(*_):
+        raise AssertionError("a committed signature partition was computed again")
+
+    with monkeypatch.context() as m:
+        m.setattr(stage, "signature_table", no_recompute)
+        assert stage.signature_partition(p, 0, PARAMS) == first
+    refs = [stage.signature_partition(p, k, PARAMS) for k in range(len(p.documents.partitions))]
+    assert Path(first.uri).stat().st_mtime_ns == before
+    assert stage.resolve(p, refs, PARAMS)["summary"]["counts_add_up"]
