@@ -79,18 +79,23 @@ class FileResult(BaseModel):
         return self.kept + sum(self.rejected_by_reason.values())
 
 
-class IngestPlan(BaseModel):
-    """Where one ingest run reads and writes; `done` when its output is already committed."""
+class RunPlan(BaseModel):
+    """What every stage plan has: the run directory, the stage's fingerprint, whether it is committed."""
 
     model_config = ConfigDict(frozen=True)
     run: str
     fingerprint: str
-    files: tuple[SourceFile, ...]
-    skipped: tuple[str, ...] = ()
     done: bool = False
 
     def _under_run(self, *parts: str) -> str:
         return "/".join([self.run.rstrip("/"), *parts])
+
+
+class IngestPlan(RunPlan):
+    """Where one ingest run reads and writes; `done` when its output is already committed."""
+
+    files: tuple[SourceFile, ...]
+    skipped: tuple[str, ...] = ()
 
     @property
     def documents_uri(self) -> str:
@@ -118,19 +123,12 @@ class IngestResult(BaseModel):
     summary: dict
 
 
-class DedupPlan(BaseModel):
+class DedupPlan(RunPlan):
     """One dedup run: the documents it decides, their input-order offsets, the earlier run it compares with."""
 
-    model_config = ConfigDict(frozen=True)
-    run: str
-    fingerprint: str
     documents: DatasetRef
     offsets: tuple[int, ...]  # position of each documents partition's first row in input order
     against: DatasetRef | None = None  # an earlier run's dedup index (kept documents' signatures)
-    done: bool = False
-
-    def _under_run(self, *parts: str) -> str:
-        return "/".join([self.run.rstrip("/"), *parts])
 
     @property
     def attributes_uri(self) -> str:

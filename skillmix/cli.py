@@ -100,17 +100,26 @@ def _size(n: float) -> str:
     return f"{n:,.0f} B"
 
 
-def _print_ingest(summary: dict) -> None:
-    t = Table(title=f"ingest {summary['fingerprint']}", show_header=True, header_style="bold")
+def _counts_table(
+    title: str, unit: str, total: tuple[str, int], kept: int, removed: dict[str, int], ok: bool, hide_zero: bool
+) -> None:
+    """The stage's in = kept + removed-by-reason table; `hide_zero` leaves out reasons with no records."""
+    t = Table(title=title, show_header=True, header_style="bold")
     t.add_column("outcome")
-    t.add_column("records", justify="right")
-    t.add_row("input records", f"{summary['records']:,}")
-    t.add_row("[green]kept", f"[green]{summary['kept']:,}")
-    for reason, n in summary["rejected_by_reason"].items():
-        if n:
-            t.add_row(f"[red]rejected: {reason}", f"[red]{n:,}")
-    t.add_row("counts add up", "yes" if summary["counts_add_up"] else "[bold red]NO")
+    t.add_column(unit, justify="right")
+    t.add_row(total[0], f"{total[1]:,}")
+    t.add_row("[green]kept", f"[green]{kept:,}")
+    for reason, n in removed.items():
+        if n or not hide_zero:
+            t.add_row(f"[red]{escape(reason)}", f"[red]{n:,}")
+    t.add_row("counts add up", "yes" if ok else "[bold red]NO")
     console.print(t)
+
+
+def _print_ingest(summary: dict) -> None:
+    rejected = {f"rejected: {k}": v for k, v in summary["rejected_by_reason"].items()}
+    _counts_table(f"ingest {summary['fingerprint']}", "records", ("input records", summary["records"]),
+                  summary["kept"], rejected, summary["counts_add_up"], hide_zero=True)  # fmt: skip
     by_source = ", ".join(f"{k} {v:,}" for k, v in summary["kept_by_source"].items())
     console.print(f"kept by source: {escape(by_source)}")
     size, secs = summary["bytes_in"], summary["seconds"]
@@ -122,15 +131,9 @@ def _print_ingest(summary: dict) -> None:
 
 
 def _print_dedup(s: dict) -> None:
-    t = Table(title=f"dedup {s['fingerprint']}", show_header=True, header_style="bold")
-    t.add_column("outcome")
-    t.add_column("documents", justify="right")
-    t.add_row("documents in", f"{s['documents_in']:,}")
-    t.add_row("[green]kept", f"[green]{s['kept']:,}")
-    for reason, n in s["dropped_by_reason"].items():
-        t.add_row(f"[red]dropped: {reason}", f"[red]{n:,}")
-    t.add_row("counts add up", "yes" if s["counts_add_up"] else "[bold red]NO")
-    console.print(t)
+    dropped = {f"dropped: {k}": v for k, v in s["dropped_by_reason"].items()}
+    _counts_table(f"dedup {s['fingerprint']}", "documents", ("documents in", s["documents_in"]), s["kept"],
+                  dropped, s["counts_add_up"], hide_zero=False)  # fmt: skip
     curve = ", ".join(f"J={j}: {p:.2f}" for j, p in s["s_curve"].items())
     console.print(f"LSH {s['bands']} bands x {s['rows']} rows; P(candidate): {curve}")
     verified = f"{s['verified_pairs']:,} verified" if s["params"]["verify"] else "verification off"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io as _io
 from collections import Counter
 
 import pyarrow as pa
@@ -10,6 +9,7 @@ import pyarrow.compute as pc
 
 from schemas.config import DedupParams
 from schemas.refs import DedupPlan
+from tasks.common import plots
 from tasks.dedup import lsh
 
 
@@ -39,11 +39,7 @@ def build(p: DedupPlan, params: DedupParams, attrs: pa.Table, d: dict, seconds: 
 
 def figure(s: dict) -> bytes:
     """PNG: kept/dropped by reason, and how many clusters of each size."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = plots.pyplot()
     fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4))
     labels = ["kept", "exact_duplicate", "near_duplicate"]
     values = [s["kept"], *(s["dropped_by_reason"][k] for k in labels[1:])]
@@ -60,8 +56,4 @@ def figure(s: dict) -> bytes:
         b.set_axis_off()
     threshold = s["params"]["minhash"]["threshold"]
     b.set_title(f"duplicate clusters (bands x rows = {s['bands']} x {s['rows']}, threshold {threshold})")
-    fig.tight_layout()
-    buf = _io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, metadata={"Software": None})
-    plt.close(fig)
-    return buf.getvalue()
+    return plots.png(fig)

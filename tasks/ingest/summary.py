@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io as _io
 from collections import Counter
 
 import numpy as np
@@ -11,6 +10,7 @@ import pyarrow.compute as pc
 
 from schemas.config import IngestParams
 from schemas.refs import FileResult, IngestPlan
+from tasks.common import plots
 from tasks.ingest.records import REASONS
 
 
@@ -74,11 +74,7 @@ def build(
 
 def figure(s: dict, sources: list[pa.Table]) -> bytes:
     """PNG: documents per source, document length distribution per source, rejects per reason."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = plots.pyplot()
     table = pa.concat_tables(sources) if sources else pa.table({"source": [], "n_bytes": []})
     src = np.asarray(table["source"].to_pylist(), dtype=object)
     nbytes = np.asarray(table["n_bytes"].to_pylist(), dtype=float)
@@ -106,8 +102,4 @@ def figure(s: dict, sources: list[pa.Table]) -> bytes:
     c.set_title(f"rejected records by reason ({s['rejected']:,})")
     total = f"{s['records']:,} records = {s['kept']:,} kept + {s['rejected']:,} rejected"
     fig.suptitle(f"ingest {s['fingerprint']}: {total}")
-    fig.tight_layout()
-    buf = _io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, metadata={"Software": None})
-    plt.close(fig)
-    return buf.getvalue()
+    return plots.png(fig)
