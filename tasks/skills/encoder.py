@@ -48,8 +48,8 @@ def model_path(name: str) -> Path:
 @lru_cache(maxsize=4)
 def load(name: str = DEFAULT_MODEL, device: str = "cpu") -> Any:
     """A SentenceTransformer for `name` on `device`, loaded once per process (hub access switched off)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_PROGRESS_BARS"):
+        os.environ.setdefault(key, "1")  # no hub access, no 'Loading weights' bar on every worker
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(str(model_path(name)), device=device)
