@@ -84,19 +84,21 @@ def signature_table(doc_ids: pa.Array, texts: list[str], first_pos: int, params:
     """DEDUP_SIGNATURES rows; a text with no shingles gets no band keys (it can only be an exact duplicate)."""
     mp = params.minhash
     bands, rows = lsh.band_rows(mp)
-    sigs, sets = minhash.sketch(texts, mp)
+    sigs, sets = minhash.sketch(texts, mp, keep_sets=params.verify)  # sets only where verification uses them
     keys = lsh.band_keys(sigs, bands, rows)
-    has = np.array([s.size > 0 for s in sets])
+    # no shingles gives datasketch's empty signature (all 2^32-1); a text with shingles reaches it only
+    # if every one of its num_perm minima is 2^32-1, which is negligible
+    has = (sigs != minhash.EMPTY).any(axis=1)
+    sizes = [s.size for s in sets] if sets is not None else [0] * len(texts)
     key_offsets = np.concatenate([[0], np.cumsum(np.where(has, bands, 0))]).astype(np.int32)
-    set_offsets = np.concatenate([[0], np.cumsum([s.size for s in sets])]).astype(np.int32)
-    shingles = np.concatenate(sets) if params.verify and sets else np.empty(0, np.uint32)
+    set_offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int32)
+    shingles = np.concatenate(sets) if sets else np.empty(0, np.uint32)
     return pa.table({
         "doc_id": doc_ids,
         "pos": pa.array(np.arange(first_pos, first_pos + len(texts)), pa.int64()),
         "digest": exact.digests(texts),
         "keys": pa.ListArray.from_arrays(key_offsets, pa.array(keys[has].ravel(), pa.uint64())),
-        "shingles": pa.ListArray.from_arrays(set_offsets if params.verify else np.zeros(len(texts) + 1, np.int32),
-                                             pa.array(shingles, pa.uint32())),
+        "shingles": pa.ListArray.from_arrays(set_offsets, pa.array(shingles, pa.uint32())),
     })  # fmt: skip
 
 

@@ -152,3 +152,14 @@ def test_a_crashed_run_resumes_reusing_committed_signature_partitions(planted_ru
     refs = [stage.signature_partition(p, k, PARAMS) for k in range(len(p.documents.partitions))]
     assert Path(first.uri).stat().st_mtime_ns == before
     assert stage.resolve(p, refs, PARAMS)["summary"]["counts_add_up"]
+
+
+def test_signature_rows_are_the_same_with_or_without_verification_sets():
+    texts = ["alpha beta gamma delta epsilon zeta", "!!! ---", "alpha beta gamma delta epsilon eta"]
+    ids = pa.array(["a", "b", "c"])
+    on = stage.signature_table(ids, texts, 10, PARAMS)
+    off = stage.signature_table(ids, texts, 10, DedupParams(verify=False))
+    assert on.select(["doc_id", "pos", "digest", "keys"]).equals(off.select(["doc_id", "pos", "digest", "keys"]))
+    assert [len(k) for k in off["keys"].to_pylist()] == [14, 0, 14]  # no shingles: no band keys
+    assert [len(s) for s in off["shingles"].to_pylist()] == [0, 0, 0]
+    assert [len(s) > 0 for s in on["shingles"].to_pylist()] == [True, False, True]
