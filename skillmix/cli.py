@@ -42,11 +42,16 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _invalid(kind: str, e) -> None:
-    """Exit 2 naming the first invalid option of a pydantic ValidationError (field or cross-field)."""
-    first = e.errors()[0]
-    where = ".".join(str(x) for x in first["loc"]) or kind
-    _fail(f"invalid {kind} option: {where}: {first['msg']}")
+def _validated(kind: str, build):
+    """`build()` (which makes a params model), or exit 2 naming its first invalid option (field or cross-field)."""
+    from pydantic import ValidationError
+
+    try:
+        return build()
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(x) for x in first["loc"]) or kind
+        _fail(f"invalid {kind} option: {where}: {first['msg']}")
 
 
 def _run_flow(fn, *args, **kwargs):
@@ -61,17 +66,6 @@ def _run_flow(fn, *args, **kwargs):
         _fail(str(e))
     except ValidationError as e:
         _fail(f"invalid parameters: {e}")
-
-
-def _ingest_params(**kw):
-    from pydantic import ValidationError
-
-    from schemas.config import IngestParams
-
-    try:
-        return IngestParams(**{k: (None if v == "" else v) for k, v in kw.items()})
-    except ValidationError as e:
-        _invalid("ingest", e)
 
 
 def _local_api(dask_address: str | None) -> None:
@@ -160,18 +154,15 @@ def dedup(
     workers: WorkersOpt = None,
 ) -> None:
     """Find exact and near duplicates (MinHash-LSH) of RUN's documents -> RUN/attributes/dedup/."""
-    from pydantic import ValidationError
-
     from flows.dedup import dedup as dedup_flow
     from flows.runtime import task_runner
     from schemas.config import DedupParams, MinHashParams
 
-    try:
-        mh = MinHashParams(threshold=threshold, shingle=shingle, ngram=ngram, num_perm=num_perm,
-                           bands=bands, rows=rows, hash=hash_)  # fmt: skip
-        params = DedupParams(minhash=mh, verify=verify)
-    except ValidationError as e:
-        _invalid("dedup", e)
+    params = _validated("dedup", lambda: DedupParams(
+        minhash=MinHashParams(threshold=threshold, shingle=shingle, ngram=ngram, num_perm=num_perm,
+                              bands=bands, rows=rows, hash=hash_),
+        verify=verify,
+    ))  # fmt: skip
     _local_api(dask_address)
     flow = dedup_flow.with_options(task_runner=task_runner(dask_address, workers))
     s = _with_progress(run, "dedup", "docs", flow, run, params, against)
@@ -219,11 +210,14 @@ def ingest(
     workers: WorkersOpt = None,
 ) -> None:
     """Read raw files into RUN/documents/ (parquet) and RUN/rejected/ (one reason per bad record)."""
-    params = _ingest_params(
+    from schemas.config import IngestParams
+
+    options = dict(
         text_field=text_field, id_field=id_field, source_field=source_field,
         max_doc_bytes=int(max_doc_mb * (1 << 20)), partition_bytes=int(partition_mb * (1 << 20)),
         max_reject_fraction=max_reject_fraction,
     )  # fmt: skip
+    params = _validated("ingest", lambda: IngestParams(**{k: (None if v == "" else v) for k, v in options.items()}))
     from flows.ingest import ingest as ingest_flow
     from flows.runtime import task_runner
     from tasks.common import io
