@@ -1,4 +1,4 @@
-"""Curate: every stage, chained as subflows (today: ingest, dedup; later stages plug in here).
+"""Curate: every stage, chained as subflows (today: ingest, dedup, skills; later stages plug in here).
 
 Stage flows run their tasks on Dask: a LocalCluster by default, or the cluster at `dask_address`.
 """
@@ -10,6 +10,7 @@ from prefect import flow
 from flows.dedup import dedup
 from flows.ingest import ingest
 from flows.runtime import task_runner
+from flows.skills import skills
 from schemas.config import PipelineParams
 
 
@@ -25,4 +26,5 @@ def curate(
     runner = task_runner(dask_address, workers)
     ingested = ingest.with_options(task_runner=runner)(inputs, run, params.ingest)
     deduped = dedup.with_options(task_runner=runner)(run, params.dedup)
-    return {"ingest": ingested.summary, "dedup": deduped}
+    skilled = skills.with_options(task_runner=runner)(run, params.embed, params.skills)
+    return {"ingest": ingested.summary, "dedup": deduped, "skills": skilled}

@@ -79,6 +79,54 @@ class DedupParams(Params):
     verify: bool = Field(True, description="check candidate pairs against exact shingle Jaccard >= threshold")
 
 
+class EmbedParams(Params):
+    """Sentence-transformers embeddings of kept documents; the fingerprint also covers the model's files."""
+
+    model: str = Field("all-MiniLM-L6-v2", min_length=1, description="bundled model name or a local model directory")
+    max_seq_length: int | None = Field(
+        None, ge=8, description="word pieces per text, the rest truncated; default: the model's (256 for MiniLM)"
+    )
+    precision: Literal["fp32", "bf16"] = Field(
+        "fp32", description="bf16: torch autocast; faster only on CPUs with AVX512-BF16/AMX or on a GPU"
+    )
+    device: str = Field("cpu", description="torch device the model runs on (cpu, cuda)")
+    batch_size: int = Field(64, ge=1, le=4096, description="texts per forward pass")
+    chunk: int = Field(2048, ge=1, description="texts per length-sorted encode call (progress is reported per call)")
+
+
+class SkillsParams(Params):
+    """Documents into skills: k-means over embeddings, or a metadata field's groups; optional SemDeDup."""
+
+    k: int | None = Field(None, ge=2, le=4096, description="number of skills; None = chosen automatically")
+    k_candidates: tuple[int, ...] = Field((4, 6, 8, 12, 16), description="k tried when k is None")
+    group_by: str | None = Field(
+        None, description="use this field's values as the skills (a documents column or a key of meta)"
+    )
+    seed: int = Field(0, ge=0, description="sampling and k-means seed")
+    max_fit: int = Field(100_000, ge=100, description="centroids are fit on a uniform sample of this many documents")
+    semdedup_eps: float | None = Field(
+        None, gt=0.0, lt=1.0, description="SemDeDup: drop documents at cosine >= 1 - eps to an earlier one in the skill"
+    )
+    label_field: str | None = Field(
+        "source", description="known label the report scores the skills against (purity, NMI); None: no score"
+    )
+    label_terms: int = Field(6, ge=1, le=50, description="distinctive terms per skill label")
+    examples: int = Field(3, ge=0, le=20, description="example snippets per skill in skills.json")
+
+    @field_validator("k_candidates")
+    @classmethod
+    def _candidates(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if not v or min(v) < 2:
+            raise ValueError("give at least one candidate k, each >= 2")
+        return tuple(sorted(set(v)))
+
+    @model_validator(mode="after")
+    def _one_way(self) -> SkillsParams:
+        if self.group_by is not None and self.k is not None:
+            raise ValueError("give k or group_by, not both")
+        return self
+
+
 class SampleCorpusParams(Params):
     """The bundled offline corpus built from text every Python installation carries."""
 
@@ -91,3 +139,5 @@ class PipelineParams(Params):
 
     ingest: IngestParams = IngestParams()
     dedup: DedupParams = DedupParams()
+    embed: EmbedParams = EmbedParams()
+    skills: SkillsParams = SkillsParams()

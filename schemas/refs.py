@@ -141,3 +141,35 @@ class DedupPlan(RunPlan):
     @property
     def report_uri(self) -> str:
         return self._under_run("report", "dedup")
+
+
+class SkillsPlan(RunPlan):
+    """One skills run: the kept documents (documents + dedup partitions), where their embeddings go, and the
+    skills' attribute directory (`fingerprint`, covering embeddings and skills params)."""
+
+    documents: DatasetRef
+    dedup: DatasetRef  # aligned with `documents` partition by partition
+    model_id: str  # encoder.identity of the model's files
+    embed_fingerprint: str  # embeddings params + model files
+    dedup_fingerprint: str
+
+    @property
+    def embeddings_root(self) -> str:
+        """Every embeddings of this model in the run, whatever documents they were made for (reused by doc)."""
+        return self._under_run("attributes", "embeddings", self.embed_fingerprint)
+
+    @property
+    def embeddings_uri(self) -> str:
+        return self._under_run("attributes", "embeddings", self.embed_fingerprint, self.dedup_fingerprint)
+
+    @property
+    def attributes_uri(self) -> str:
+        return self._under_run("attributes", "skills", self.fingerprint)
+
+    @property
+    def work_uri(self) -> str:
+        return self._under_run("work", "skills", self.fingerprint)
+
+    @property
+    def report_uri(self) -> str:
+        return self._under_run("report", "skills")

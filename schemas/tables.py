@@ -51,9 +51,33 @@ DEDUP_SIGNATURES = pa.schema(
     ]
 )
 
+EMBEDDINGS = pa.schema(
+    [
+        pa.field("doc_id", pa.string(), nullable=False),
+        pa.field("digest", pa.binary(16), nullable=False, metadata={"doc": "blake2b-128 of the text embedded"}),
+        pa.field("embedding", pa.list_(pa.float32()), nullable=False, metadata={"doc": "L2-normalised vector"}),
+        pa.field("tokens", pa.int32(), nullable=False, metadata={"doc": "model word pieces before truncation"}),
+    ]
+)
+
+SKILLS = pa.schema(
+    [
+        pa.field("doc_id", pa.string(), nullable=False),
+        pa.field("skill", pa.int32(), nullable=False, metadata={"doc": "skill id, an index into skills.json"}),
+        pa.field("distance", pa.float32(), nullable=False, metadata={"doc": "cosine distance to the skill centroid"}),
+        pa.field(
+            "semantic_dup_of",
+            pa.string(),
+            metadata={"doc": "earlier doc_id of the same skill at cosine >= 1 - eps; null: kept (or SemDeDup off)"},
+        ),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "documents": DOCUMENTS,
     "rejected": REJECTED,
     "dedup": DEDUP,
     "dedup_signatures": DEDUP_SIGNATURES,
+    "embeddings": EMBEDDINGS,
+    "skills": SKILLS,
 }

@@ -77,12 +77,16 @@ def _local_api(dask_address: str | None) -> None:
         share_local_api()
 
 
-def _with_progress(run: str, stage: str, unit: str, flow, *args):
-    """Run a flow, with a progress bar over what `stage` reports under RUN/work/<stage>/ (bytes or docs)."""
+STAGE_UNITS = {"ingest": "B", "dedup": "docs", "skills": "docs"}
+
+
+def _with_progress(run: str, stages: list[str], flow, *args):
+    """Run a flow, with a progress bar per stage over what it reports under RUN/work/<stage>/ (bytes or docs)."""
     from skillmix.progress import watch
     from tasks.common import io
 
-    with watch(console, io.join(run, "work", stage, "*", "progress", "*.json"), stage, unit):
+    watched = [(s, io.join(run, "work", s, "*", "progress", "*.json"), STAGE_UNITS[s]) for s in stages]
+    with watch(console, watched):
         return _run_flow(flow, *args)
 
 
@@ -165,10 +169,95 @@ def dedup(
     ))  # fmt: skip
     _local_api(dask_address)
     flow = dedup_flow.with_options(task_runner=task_runner(dask_address, workers))
-    s = _with_progress(run, "dedup", "docs", flow, run, params, against)
+    s = _with_progress(run, ["dedup"], flow, run, params, against)
     _print_dedup(s)
     console.print(f"attributes: {s['attributes']}")
     console.print(f"summary:    {run.rstrip('/')}/report/dedup/summary.json (+ dedup.png)")
+
+
+def _print_skills(s: dict) -> None:
+    from tasks.common import io
+
+    skills = io.read_json(io.join(s["attributes"], "skills.json"))["skills"]
+    t = Table(title=f"skills {s['fingerprint']} ({s['method']})", show_header=True, header_style="bold")
+    for col, justify in (("skill", "right"), ("label", "left"), ("documents", "right"), ("share", "right")):
+        t.add_column(col, justify=justify)
+    for k in skills:
+        t.add_row(str(k["id"]), escape(k["label"]), f"{k['documents']:,}", f"{k['share']:.1%}")
+    t.add_row("", "total", f"{sum(k['documents'] for k in skills):,}", "")
+    console.print(t)
+    console.print(f"embeddings: {s['embedded']:,} computed now, {s['reused']:,} reused; "
+                  f"{s['truncated_share']:.0%} of documents longer than {s['max_seq_length']} word pieces "
+                  "(embedded from their beginning)")  # fmt: skip
+    if s["k_silhouette"]:
+        scores = ", ".join(f"k={k}: {v:.3f}" for k, v in sorted(s["k_silhouette"].items(), key=lambda kv: int(kv[0])))
+        console.print(f"k chosen by silhouette: {scores}")
+    if s["semdedup"]["eps"] is not None:
+        d = s["semdedup"]
+        console.print(f"SemDeDup at cosine >= {1 - d['eps']:.3f}: {d['dropped']:,} dropped, {d['kept']:,} kept")
+    if a := s["agreement"]:
+        console.print(f"against {escape(a['field'])}: purity {a['purity']:.3f}, NMI {a['nmi']:.3f}")
+    console.print(f"counts add up: {'yes' if s['counts_add_up'] else '[bold red]NO'}")
+
+
+@app.command()
+def skills(
+    run: RunOpt,
+    k: Annotated[str, typer.Option("--k", help="number of skills or 'auto' (best silhouette)")] = "auto",
+    k_candidates: Annotated[str, typer.Option(help="comma-separated k tried by 'auto'")] = "4,6,8,12,16",
+    group_by: Annotated[
+        str | None, typer.Option(help="use a field's values as the skills (source, file, or a meta key)")
+    ] = None,
+    model: Annotated[str, typer.Option(help="bundled all-MiniLM-L6-v2 or a local sentence-transformers dir")] = (
+        "all-MiniLM-L6-v2"
+    ),
+    max_seq_length: Annotated[
+        int | None, typer.Option(help="truncate texts to this many word pieces (default: the model's, 256)")
+    ] = None,
+    precision: Annotated[str, typer.Option(help="fp32, or bf16 (fast only with AVX512-BF16/AMX or a GPU)")] = "fp32",
+    device: Annotated[str, typer.Option(help="torch device: cpu or cuda")] = "cpu",
+    batch_size: Annotated[int, typer.Option(help="texts per forward pass")] = 64,
+    semdedup_eps: Annotated[
+        float | None, typer.Option(help="SemDeDup: drop documents at cosine >= 1 - eps to an earlier one in the skill")
+    ] = None,
+    label_field: Annotated[str, typer.Option(help="known label to score skills against ('' = none)")] = "source",
+    seed: Annotated[int, typer.Option(help="sampling and k-means seed")] = 0,
+    dask_address: DaskOpt = None,
+    workers: WorkersOpt = None,
+) -> None:
+    """Embed RUN's kept documents and group them into skills -> RUN/attributes/skills/, skills.json, report."""
+    from flows.runtime import task_runner
+    from flows.skills import skills as skills_flow
+    from schemas.config import EmbedParams, SkillsParams
+    from tasks.common.errors import InputError
+    from tasks.skills import encoder
+
+    if k != "auto" and not k.isdigit():
+        _fail(f"invalid skills option: --k {k!r}: give a whole number of skills or 'auto'")
+    try:
+        candidates = tuple(int(c) for c in k_candidates.split(",") if c.strip())
+    except ValueError:
+        _fail(f"invalid skills option: --k-candidates {k_candidates!r}: give whole numbers separated by commas")
+    embed = _validated(
+        "embedding",
+        lambda: EmbedParams(
+            model=model, max_seq_length=max_seq_length, precision=precision, device=device, batch_size=batch_size
+        ),
+    )
+    params = _validated("skills", lambda: SkillsParams(
+        k=None if k == "auto" else int(k), k_candidates=candidates, group_by=group_by or None, seed=seed,
+        semdedup_eps=semdedup_eps, label_field=label_field or None))  # fmt: skip
+    try:
+        encoder.model_path(embed.model)  # a missing model fails before Prefect or Dask start
+    except InputError as e:
+        _fail(str(e))
+    _local_api(dask_address)
+    flow = skills_flow.with_options(task_runner=task_runner(dask_address, workers))
+    s = _with_progress(run, ["skills"], flow, run, embed, params)
+    _print_skills(s)
+    console.print(f"attributes: {s['attributes']} (+ skills.json)")
+    console.print(f"report:     {run.rstrip('/')}/report/skills/ (summary.json, skills.json, skills_map.png, "
+                  "skill_sizes.png" + (", skills_vs_label.png)" if s["agreement"] else ")"))  # fmt: skip
 
 
 @app.command("sample-corpus")
@@ -229,7 +318,7 @@ def ingest(
         _fail(str(e))
     _local_api(dask_address)
     flow = ingest_flow.with_options(task_runner=task_runner(dask_address, workers))
-    result = _with_progress(run, "ingest", "B", flow, inputs, run, params)
+    result = _with_progress(run, ["ingest"], flow, inputs, run, params)
     _print_ingest(result.summary)
     console.print(f"documents: {result.documents.uri}\nrejected:  {result.rejected.uri}")
     console.print(f"summary:   {run.rstrip('/')}/report/ingest/summary.json (+ ingest.png)")
@@ -241,7 +330,7 @@ def demo(
     dask_address: DaskOpt = None,
     workers: WorkersOpt = None,
 ) -> None:
-    """The main job: build the sample corpus and run every stage on it (ingest, dedup); prints where the results are."""
+    """The main job: build the sample corpus and run every stage on it (ingest, dedup, skills); prints the results."""
     from flows.curate import curate
     from schemas.config import IngestParams, PipelineParams, SampleCorpusParams
     from tasks.common import io
@@ -254,15 +343,18 @@ def demo(
     console.print(f"[bold]sample corpus[/]: {len(recs):,} documents -> {corpus_uri}")
     params = PipelineParams(ingest=IngestParams(source_field="domain"))
     _local_api(dask_address)
-    summaries = _with_progress(run, "ingest", "B", curate, [corpus_uri], run, params, dask_address, workers)
+    summaries = _with_progress(run, list(STAGE_UNITS), curate, [corpus_uri], run, params, dask_address, workers)
     _print_ingest(summaries["ingest"])
     _print_dedup(summaries["dedup"])
+    _print_skills(summaries["skills"])
     console.rule("results")
     s = summaries["ingest"]
     rows = [("documents", s["documents"]), ("rejected", s["rejected_uri"]),
-            ("dedup", summaries["dedup"]["attributes"])]  # fmt: skip
+            ("dedup", summaries["dedup"]["attributes"]), ("skills", summaries["skills"]["attributes"])]  # fmt: skip
     rows += [(f"{stage} report", io.join(run, "report", stage, f"summary.json (+ {stage}.png)"))
              for stage in ("ingest", "dedup")]  # fmt: skip
+    rows += [("skills report", io.join(run, "report", "skills", "summary.json (+ skills.json, skills_map.png, "
+                                                                "skill_sizes.png, skills_vs_label.png)"))]  # fmt: skip
     for name, uri in rows:
         console.print(f"{name:>14}: {uri}")
     console.print(f"demo finished in {time.monotonic() - start:.0f} s")

@@ -11,7 +11,7 @@ runner = CliRunner()
 
 def test_help_lists_the_commands():
     out = runner.invoke(app, ["--help"]).output
-    for command in ("sample-corpus", "ingest", "dedup", "demo"):
+    for command in ("sample-corpus", "ingest", "dedup", "skills", "demo"):
         assert command in out
 
 
@@ -68,3 +68,31 @@ def test_dedup_prints_counts_and_the_s_curve(planted, tmp_path):
 def test_dedup_option_errors_are_named(tmp_path):
     res = runner.invoke(app, ["dedup", "--run", str(tmp_path), "--bands", "4"])
     assert res.exit_code == 2 and "set both bands and rows" in res.output
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_skills_prints_the_skills_table_and_agreement(planted, tmp_path):
+    run = tmp_path / "run"
+    assert runner.invoke(app, ["ingest", str(planted), "--run", str(run), "--max-reject-fraction", "1"]).exit_code == 0
+    assert runner.invoke(app, ["dedup", "--run", str(run), "--workers", "1"]).exit_code == 0
+    res = runner.invoke(app, ["skills", "--run", str(run), "--k", "2", "--workers", "1", "--label-field", "",
+                              "--semdedup-eps", "0.01"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    s = json.loads((run / "report" / "skills" / "summary.json").read_text())
+    assert "skills " + s["fingerprint"] in res.output and "counts add up: yes" in res.output
+    assert "SemDeDup at cosine >= 0.990" in res.output and s["agreement"] is None and s["k"] == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--k", "many"], "--k 'many': give a whole number of skills or 'auto'"),
+        (["--k", "1"], "k: Input should be greater than or equal to 2"),
+        (["--k", "3", "--group-by", "source"], "give k or group_by, not both"),
+        (["--model", "/no/such/model"], "'/no/such/model' is not a local sentence-transformers directory"),
+        (["--precision", "fp8"], "precision: Input should be 'fp32' or 'bf16'"),
+    ],
+)
+def test_skills_option_errors_are_named(tmp_path, args, message):
+    res = runner.invoke(app, ["skills", "--run", str(tmp_path), *args])
+    assert res.exit_code == 2 and message in " ".join(res.output.split()), res.output

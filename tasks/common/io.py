@@ -180,6 +180,22 @@ def write_bytes(uri: str, data: bytes) -> None:
     fs.mv(tmp, path)
 
 
+def write_arrays(uri: str, **arrays: Any) -> None:
+    """numpy arrays into one .npz file, atomically."""
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    write_bytes(uri, buf.getvalue())
+
+
+def read_arrays(uri: str) -> dict[str, Any]:
+    import numpy as np
+
+    with np.load(io.BytesIO(read_bytes(uri))) as data:
+        return {k: data[k] for k in data.files}
+
+
 def write_json(uri: str, obj: Any) -> None:
     write_bytes(uri, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode())
 

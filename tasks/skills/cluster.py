@@ -62,8 +62,14 @@ def ctfidf_labels(texts: list[str], skills: np.ndarray, top_n: int = 5) -> dict[
     """Each skill's `top_n` most distinctive terms (alphabetic words of 3+ letters, English stop words out)."""
     ids = sorted(set(skills.tolist()))
     joined = [" ".join(t for t, s in zip(texts, skills, strict=True) if s == i) for i in ids]
-    vec = CountVectorizer(stop_words="english", token_pattern=r"(?u)\b[a-zA-Z]{3,}\b", max_features=50_000)
-    counts = vec.fit_transform(joined).astype(np.float64)  # (skills, terms)
+    # with 3+ skills, a term found in every skill distinguishes none of them
+    max_df = 1.0 - 0.5 / len(ids) if len(ids) >= 3 else 1.0
+    try:
+        vec = CountVectorizer(stop_words="english", token_pattern=r"(?u)\b[a-zA-Z]{3,}\b", max_features=50_000,
+                              max_df=max_df)  # fmt: skip
+        counts = vec.fit_transform(joined).astype(np.float64)  # (skills, terms)
+    except ValueError:  # no words at all (or none left): no labels rather than no skills
+        return {i: [] for i in ids}
     tf = counts.multiply(1.0 / np.maximum(counts.sum(axis=1), 1)).tocsr()
     idf = np.log(1.0 + counts.sum() / len(ids) / np.maximum(np.asarray(counts.sum(axis=0)).ravel(), 1))
     scores = tf.multiply(idf).toarray()
@@ -82,3 +88,42 @@ def agreement(skills: np.ndarray, truth: list[str]) -> dict[str, float]:
         s = key.split("\x00")[0]
         majority[s] = max(majority.get(s, 0), int(c))
     return {"purity": sum(majority.values()) / len(truth), "nmi": float(normalized_mutual_info_score(truth, skills))}
+
+
+def semantic_duplicates(x: np.ndarray, eps: float, max_block: int = 1 << 24) -> np.ndarray:
+    """SemDeDup within one skill: (n,) int64, for each row the first earlier row at cosine >= 1 - eps, else -1.
+
+    `x` holds L2-normalised rows in the order that decides who is kept (earlier rows win). Similarities are
+    computed in row blocks of at most `max_block` entries, so memory stays bounded for large skills."""
+    n = len(x)
+    out = np.full(n, -1, np.int64)
+    step = max(1, min(n, max_block // max(n, 1)))
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        sims = x[lo:hi] @ x[:hi].T  # (rows, earlier and own)
+        earlier = np.arange(hi)[None, :] < np.arange(lo, hi)[:, None]
+        hit = (sims >= 1.0 - eps) & earlier
+        found = hit.any(axis=1)
+        out[lo:hi][found] = hit[found].argmax(axis=1)
+    return out
+
+
+def project_2d(x: np.ndarray, seed: int) -> np.ndarray:
+    """(n, 2) map of the rows for plotting: PCA to 50 dimensions, then t-SNE (deterministic for the seed)."""
+    from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE
+
+    if len(x) < 5:
+        return np.zeros((len(x), 2))
+    z = PCA(min(50, *x.shape), random_state=seed).fit_transform(x)
+    return TSNE(2, init="pca", random_state=seed, perplexity=min(30.0, (len(x) - 1) / 3)).fit_transform(z)
+
+
+def groups(values: list[str | None]) -> tuple[np.ndarray, list[str]]:
+    """A metadata field's values as skills: (ids (n,) int32, names); ids follow the sorted distinct values."""
+    names = sorted({v for v in values if v is not None})
+    index = {v: i for i, v in enumerate(names)}
+    if any(v is None for v in values):
+        index[None] = len(names)
+        names.append("(missing)")
+    return np.fromiter((index[v] for v in values), np.int32, len(values)), names

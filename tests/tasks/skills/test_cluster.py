@@ -42,3 +42,32 @@ def test_ctfidf_labels_pick_each_skills_distinctive_terms():
 def test_purity_and_nmi_of_a_partial_match():
     out = cluster.agreement(np.array([0, 0, 0, 1, 1, 1]), ["a", "a", "b", "b", "b", "b"])
     assert out["purity"] == pytest.approx(5 / 6) and 0 < out["nmi"] < 1
+
+
+def test_semantic_duplicates_point_to_the_first_earlier_match_in_bounded_blocks():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(50, 16))
+    x[20] = x[4] + 0.01 * rng.normal(size=16)  # near copies of row 4, later in the order
+    x[37] = x[4] + 0.01 * rng.normal(size=16)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    out = cluster.semantic_duplicates(x.astype(np.float32), eps=0.01, max_block=64)  # 1 row per block
+    assert out[20] == 4 and out[37] == 4 and (np.delete(out, [20, 37]) == -1).all()
+    assert np.array_equal(out, cluster.semantic_duplicates(x.astype(np.float32), eps=0.01))
+
+
+def test_groups_are_the_sorted_values_and_missing_is_its_own_group():
+    ids, names = cluster.groups(["web", "books", "web", None, "code"])
+    assert names == ["books", "code", "web", "(missing)"] and ids.tolist() == [2, 0, 2, 3, 1]
+
+
+def test_terms_found_in_every_skill_are_not_labels():
+    texts = ["self return numpy array", "self return licence warranty", "self return orbit planet"]
+    labels = cluster.ctfidf_labels(texts, np.array([0, 1, 2]), top_n=5)
+    assert all("self" not in terms and "return" not in terms for terms in labels.values())
+    assert cluster.ctfidf_labels(["1 2 3", "4 5"], np.array([0, 1])) == {0: [], 1: []}  # no words, no labels
+
+
+def test_map_is_deterministic_for_a_seed():
+    x, _ = blobs(k=3, per=20)
+    assert np.array_equal(cluster.project_2d(x, seed=2), cluster.project_2d(x, seed=2))
+    assert cluster.project_2d(x, seed=2).shape == (60, 2)

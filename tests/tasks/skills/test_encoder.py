@@ -24,3 +24,25 @@ def test_bundled_minilm_embeds_offline_and_similar_texts_are_closer():
     assert e[0] @ e[1] > e[0] @ e[2] + 0.2
     assert encoder.load() is model  # loaded once per process
     assert encoder.embed([], model).shape == (0, 384)
+
+
+def test_length_sorted_encode_equals_plain_embedding_and_counts_word_pieces():
+    model = encoder.load()
+    texts = ["short", "a somewhat longer sentence about planets and orbits", "mid length text here", "x " * 400]
+    seen = []
+    e, tokens = encoder.encode(texts, model, batch_size=2, chunk=3, on_progress=seen.append)
+    plain = np.stack([encoder.embed([t], model)[0] for t in texts])  # one at a time: no padding at all
+    np.testing.assert_allclose(e, plain, atol=1e-5)
+    assert seen == [3, 4] and tokens[0] == 3 and tokens[3] == 402  # [CLS] short [SEP]; 400 x's, not truncated
+
+
+def test_model_identity_follows_its_files(tmp_path):
+    src = encoder.model_path(encoder.DEFAULT_MODEL)
+    copy = tmp_path / "model"
+    copy.mkdir()
+    for f in ("modules.json", "config.json", "sentence_bert_config.json"):
+        (copy / f).write_bytes((src / f).read_bytes())
+    first = encoder.identity(str(copy))
+    assert encoder.identity(str(copy)) == first and encoder.default_max_seq_length(str(copy)) == 256
+    (copy / "config.json").write_text((src / "config.json").read_text().replace("384", "385"))
+    assert encoder.identity(str(copy)) != first

@@ -1,0 +1,423 @@
+"""The skills stage's steps over files: plan, embed per partition, cluster run-wide. No Prefect.
+
+Layout (DESIGN.md):
+  attributes/embeddings/<efp>/<dedup fp>/part-NNNNN/   EMBEDDINGS of one partition's kept documents, own _SUCCESS
+  attributes/skills/<fp>/part-NNNNN.parquet           SKILLS rows, kept documents of documents partition NNNNN
+  attributes/skills/<fp>/skills.json                  labels, sizes, examples, centroids
+  attributes/skills/<fp>/_SUCCESS                     written last: params, counts, summary
+`efp` covers the embedding params and the model's files; `fp` also covers the skills params and the
+kept documents. Embeddings are reused by (doc_id, text digest) from every committed partition under
+`attributes/embeddings/<efp>/`, so a grown corpus (a new ingest and dedup in the same run) embeds only
+documents not seen before, and a new k or SemDeDup threshold embeds nothing.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from schemas.config import EmbedParams, SkillsParams
+from schemas.refs import DatasetRef, PartitionRef, SkillsPlan
+from schemas.tables import EMBEDDINGS, SKILLS
+from tasks.common import io
+from tasks.common.errors import InputError
+from tasks.common.progress import ProgressFile
+from tasks.common.text import excerpt
+from tasks.dedup import exact
+from tasks.dedup import stage as dedup_stage
+from tasks.skills import cluster, encoder
+from tasks.skills import summary as ssummary
+
+LATEST = "_LATEST"
+LABEL_SAMPLE = 20_000  # documents whose text labels the skills (c-TF-IDF) and gives the examples
+MAP_POINTS = 3_000  # documents drawn on the 2-D map
+DOC_COLUMNS = ("source", "file")  # documents columns --group-by and the label field may name; else a meta key
+
+
+def plan(run: str, embed: EmbedParams, params: SkillsParams) -> SkillsPlan:
+    """The kept documents of the run's latest dedup, and where their embeddings and skills go."""
+    pairs = dedup_stage.kept_partitions(run)
+    docs = dedup_stage.ingest_stage.latest(run).documents
+    dedup_uri = dedup_stage.latest_uri(run)
+    model_id = encoder.identity(embed.model)  # a missing model fails here, before any work
+    efp = embed.fingerprint(model_id)
+    dfp = dedup_uri.rstrip("/").rsplit("/", 1)[-1]
+    fp = params.fingerprint(efp, dfp)
+    p = SkillsPlan(run=run.rstrip("/"), fingerprint=fp, documents=docs, dedup=dedup_stage.attributes(dedup_uri),
+                   model_id=model_id, embed_fingerprint=efp, dedup_fingerprint=dfp)  # fmt: skip
+    assert len(pairs) == len(p.documents.partitions)
+    return p.model_copy(update={"done": io.committed(p.attributes_uri) is not None})
+
+
+def _valid(marker: dict | None, uri: str) -> bool:
+    """A committed partition is trusted only when its parquet footer still says the committed row count
+    (no file at all for an empty partition)."""
+    if marker is None:
+        return False
+    if marker["num_rows"] == 0:
+        return True
+    try:
+        return io.parquet_rows(uri) == marker["num_rows"]
+    except (OSError, pa.ArrowException):
+        return False
+
+
+def embed_partition(p: SkillsPlan, k: int, embed: EmbedParams) -> PartitionRef:
+    """Embeddings of the kept documents of documents partition k: reused where already made, else encoded."""
+    dst = io.join(p.embeddings_uri, f"part-{k:05d}")
+    uri = io.join(dst, "embeddings.parquet")
+    marker = io.committed(dst)
+    if _valid(marker, uri):  # made by an earlier call: nothing embedded now
+        work = {"embedded": 0, "reused": marker["num_rows"]}
+    else:
+        io.remove(dst)
+        kept = dedup_stage.read_kept(p.documents.partitions[k], p.dedup.partitions[k], ["doc_id", "text"])
+        table, reused = _embeddings(p, k, kept, embed)
+        rows = io.write_table(table, uri)
+        marker = work = {"num_rows": rows, "reused": reused, "embedded": rows - reused}
+        io.commit(dst, marker)
+    io.write_json(io.join(p.work_uri, "embedded", f"part-{k:05d}.json"), work)  # what this run did
+    ProgressFile(_progress_uri(p, k), marker["num_rows"], f"part {k}", "docs").update(marker["num_rows"], True)
+    return PartitionRef(uri=uri, num_rows=marker["num_rows"], table="embeddings")
+
+
+def _progress_uri(p: SkillsPlan, k: int) -> str:
+    return io.join(p.work_uri, "progress", f"{k:05d}.json")
+
+
+def _embeddings(p: SkillsPlan, k: int, kept: pa.Table, embed: EmbedParams) -> tuple[pa.Table, int]:
+    """EMBEDDINGS rows for `kept`, in its order, and how many were reused from earlier partitions."""
+    texts = kept["text"].to_pylist()
+    digests = exact.digests(texts)
+    keys = _keys(kept["doc_id"], digests)
+    found = _reusable(p, keys)
+    at = pc.fill_null(pc.index_in(keys, value_set=found["key"]), -1).to_numpy(zero_copy_only=False)
+    hit, todo = np.flatnonzero(at >= 0), np.flatnonzero(at < 0)
+    vectors: np.ndarray | None = None
+    tokens = np.zeros(len(texts), np.int32)
+    if hit.size:
+        old_vectors, old_tokens = _matrix(found["embedding"]), found["tokens"].to_numpy()
+        vectors = np.zeros((len(texts), old_vectors.shape[1]), np.float32)
+        vectors[hit], tokens[hit] = old_vectors[at[hit]], old_tokens[at[hit]]
+    if todo.size:
+        progress = ProgressFile(_progress_uri(p, k), len(texts), f"part {k}", "docs")
+        model = encoder.load(embed.model, embed.device)
+        new, new_tokens = encoder.encode([texts[i] for i in todo], model, embed.batch_size, embed.chunk,
+                                         embed.precision, embed.max_seq_length,
+                                         on_progress=lambda n: progress.update(hit.size + n))  # fmt: skip
+        if vectors is None:
+            vectors = np.zeros((len(texts), new.shape[1]), np.float32)
+        vectors[todo], tokens[todo] = new, new_tokens
+    table = pa.table({"doc_id": kept["doc_id"], "digest": digests,
+                      "embedding": _lists(vectors if vectors is not None else np.zeros((0, 1), np.float32)),
+                      "tokens": pa.array(tokens, pa.int32())}, schema=EMBEDDINGS)  # fmt: skip
+    return table, int(hit.size)
+
+
+def _keys(doc_ids: pa.ChunkedArray | pa.Array, digests: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """doc_id and text digest in one binary key: a reused embedding must be of the same text."""
+    joined = pc.binary_join_element_wise(pc.cast(doc_ids, pa.binary()), pc.cast(digests, pa.binary()), b"\x00")
+    return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
+
+
+def _reusable(p: SkillsPlan, keys: pa.Array) -> pa.Table:
+    """Rows (key, embedding, tokens) of this model's committed embeddings elsewhere in the run whose
+    (doc_id, digest) key is in `keys`, one row per key."""
+    found = [pa.table({"key": pa.array([], pa.binary()), "embedding": pa.array([], pa.list_(pa.float32())),
+                       "tokens": pa.array([], pa.int32())})]  # fmt: skip
+    own = p.embeddings_uri.rstrip("/") + "/"
+    for marker_uri in io.glob(io.join(p.embeddings_root, "*", "part-*", io.MARKER)):
+        part_dir = marker_uri.rsplit("/", 1)[0]
+        uri = io.join(part_dir, "embeddings.parquet")
+        marker = io.read_json(marker_uri)
+        if part_dir.startswith(own) or not marker["num_rows"] or not _valid(marker, uri):
+            continue
+        t = io.read_table(PartitionRef(uri=uri, num_rows=marker["num_rows"], table="embeddings"))
+        t_keys = _keys(t["doc_id"], t["digest"])
+        t = pa.table({"key": t_keys, "embedding": t["embedding"], "tokens": t["tokens"]})
+        found.append(t.filter(pc.is_in(t_keys, value_set=keys)))
+    table = pa.concat_tables(found)
+    _, first = np.unique(table["key"].to_numpy(zero_copy_only=False), return_index=True)
+    return table.take(pa.array(np.sort(first)))  # a document embedded for two earlier dedups: once
+
+
+def _lists(x: np.ndarray) -> pa.Array:
+    n, dim = x.shape
+    offsets = pa.array(np.arange(0, (n + 1) * dim, dim, dtype=np.int32))
+    return pa.ListArray.from_arrays(offsets, pa.array(x.ravel(), pa.float32()))
+
+
+def _matrix(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A list<float32> column of equal-length vectors as an (n, dim) float32 array."""
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if len(arr) == 0:
+        return np.zeros((0, 1), np.float32)
+    values = pc.list_flatten(arr).to_numpy(zero_copy_only=False)
+    return values.astype(np.float32, copy=False).reshape(len(arr), -1)
+
+
+def read_embeddings(ref: PartitionRef) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """(doc_id, embeddings (n, dim) float32, word pieces (n,)) of one embeddings partition."""
+    if ref.num_rows == 0:  # nothing kept in that partition: no file
+        return pa.array([], pa.string()), np.zeros((0, 1), np.float32), np.zeros(0, np.int32)
+    t = io.read_table(ref, ["doc_id", "embedding", "tokens"])
+    return t["doc_id"].combine_chunks(), _matrix(t["embedding"]), t["tokens"].to_numpy()
+
+
+def resolve(p: SkillsPlan, refs: list[PartitionRef], embed: EmbedParams, params: SkillsParams,
+            seconds: float = 0.0) -> dict:  # fmt: skip
+    """Skills for every kept document, SemDeDup, labels and examples, the report's data; commit."""
+    if (done := io.committed(p.attributes_uri)) is not None:
+        return done
+    sizes = [r.num_rows for r in refs]
+    n = sum(sizes)
+    if n < 2:
+        raise InputError(f"{p.run}: {n} kept documents; skills need at least 2")
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    k_scores: dict[int, float] = {}
+    if params.group_by:
+        skills, names = cluster.groups(_field(p, params.group_by, required=True))
+        centroids = _group_means(refs, skills, len(names))
+    else:
+        xs = _rows(refs, offsets, cluster.sample(n, params.max_fit, params.seed))
+        k, k_scores = (params.k, {}) if params.k else cluster.choose_k(xs, params.seed, params.k_candidates)
+        centroids, skills, names = cluster.fit(xs, k, params.seed), None, []
+    unit = centroids / np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+    ids, skills, distance, tokens = _assign(p, refs, unit, skills, params)
+    dup_of = _semdedup(p, refs, skills, len(unit), params.semdedup_eps) if params.semdedup_eps else None
+    parts = _write_skills(p, ids, skills, distance, dup_of, offsets)
+    terms, examples = _describe(p, n, skills, distance, params)
+    names = names or [ssummary.label(terms.get(i, []), f"skill {i}") for i in range(len(unit))]
+    sizes_by_skill = np.bincount(skills, minlength=len(unit))
+    entries = ssummary.skill_entries(names, terms, sizes_by_skill, np.bincount(skills, tokens, len(unit)),
+                                     examples, unit)  # fmt: skip
+    io.write_json(io.join(p.attributes_uri, "skills.json"), {"fingerprint": p.fingerprint, "skills": entries})
+    agreement = _agreement(p, skills, params)
+    map_idx = cluster.sample(n, MAP_POINTS, params.seed)
+    xy = cluster.project_2d(_rows(refs, offsets, map_idx), params.seed)
+    max_seq = embed.max_seq_length or encoder.default_max_seq_length(embed.model)
+    dedup_kept = io.committed(p.dedup.uri)["summary"]["kept"]
+    rows = sum(part["num_rows"] for part in parts)
+    report = ssummary.build(p, embed, params, refs=_embed_work(p, refs), skills=entries, rows_written=rows,
+                            dedup_kept=dedup_kept, k_scores=k_scores,
+                            semdedup_dropped=int((dup_of >= 0).sum()) if dup_of is not None else 0,
+                            truncated=float((tokens > max_seq).mean()), max_seq_length=max_seq,
+                            agreement=agreement, seconds=seconds, versions=_versions())  # fmt: skip
+    io.write_arrays(io.join(p.attributes_uri, "map.npz"), xy=xy, skill=skills[map_idx])
+    io.commit(p.attributes_uri, {"fingerprint": p.fingerprint, "partitions": parts, "summary": report})
+    io.remove(p.work_uri)
+    return io.committed(p.attributes_uri)
+
+
+def _rows(refs: list[PartitionRef], offsets: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Embeddings of the documents at sorted global `positions` (kept-document order), one partition at a time."""
+    out = []
+    for i, ref in enumerate(refs):
+        local = positions[(positions >= offsets[i]) & (positions < offsets[i + 1])] - offsets[i]
+        if local.size:
+            out.append(read_embeddings(ref)[1][local])
+    return np.concatenate(out) if out else np.zeros((0, 1), np.float32)
+
+
+def _group_means(refs: list[PartitionRef], skills: np.ndarray, k: int) -> np.ndarray:
+    """(k, dim) mean embedding of each group (the centroid its distances are measured to)."""
+    sums, lo = None, 0
+    for ref in refs:
+        x = read_embeddings(ref)[1]
+        if len(x):
+            sums = np.zeros((k, x.shape[1]), np.float64) if sums is None else sums
+            np.add.at(sums, skills[lo : lo + len(x)], x)
+        lo += len(x)
+    return sums.astype(np.float32)
+
+
+def _assign(p: SkillsPlan, refs: list[PartitionRef], unit: np.ndarray, skills: np.ndarray | None,
+            params: SkillsParams) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """(doc ids, skill, cosine distance to the skill's centroid, word pieces) of every kept document;
+    `skills` given (groups) or each document's nearest centroid, partition by partition."""
+    ids, out_skills, distance, tokens = [], [], [], []
+    lo = 0
+    for ref in refs:
+        doc_ids, x, tok = read_embeddings(ref)
+        s = skills[lo : lo + len(x)] if skills is not None else cluster.assign(x, unit)
+        ids.append(doc_ids)
+        out_skills.append(s.astype(np.int32))
+        distance.append((1.0 - (x * unit[s]).sum(axis=1)).astype(np.float32))
+        tokens.append(tok)
+        lo += len(x)
+    return (pa.concat_arrays(ids), np.concatenate(out_skills), np.concatenate(distance),
+            np.concatenate(tokens).astype(np.int64))  # fmt: skip
+
+
+def _semdedup(p: SkillsPlan, refs: list[PartitionRef], skills: np.ndarray, k: int, eps: float) -> np.ndarray:
+    """(n,) int64: global position of the earlier same-skill document each one semantically duplicates, or -1.
+
+    One pass spills each partition's vectors by skill to the work directory; then each skill is compared
+    within itself (memory: the largest skill's vectors plus a bounded similarity block)."""
+    lo = 0
+    spill = io.join(p.work_uri, "semdedup")
+    for i, ref in enumerate(refs):
+        x = read_embeddings(ref)[1]
+        s = skills[lo : lo + len(x)]
+        for j in np.unique(s):
+            rows = np.flatnonzero(s == j)
+            io.write_arrays(io.join(spill, f"skill-{j:05d}", f"part-{i:05d}.npz"), x=x[rows], pos=rows + lo)
+        lo += len(x)
+    out = np.full(len(skills), -1, np.int64)
+    for j in range(k):
+        files = io.glob(io.join(spill, f"skill-{j:05d}", "part-*.npz"))
+        if not files:
+            continue
+        loaded = [io.read_arrays(f) for f in files]  # partition order = input order
+        x, pos = np.concatenate([d["x"] for d in loaded]), np.concatenate([d["pos"] for d in loaded])
+        first = cluster.semantic_duplicates(x, eps)
+        out[pos[first >= 0]] = pos[first[first >= 0]]
+    return out
+
+
+def _write_skills(p: SkillsPlan, ids: pa.Array, skills: np.ndarray, distance: np.ndarray,
+                  dup_of: np.ndarray | None, offsets: np.ndarray) -> list[dict]:  # fmt: skip
+    """SKILLS partitions named like the documents partitions they describe; [{'name', 'num_rows'}]."""
+    if dup_of is None:
+        dup_ids = pa.nulls(len(ids), pa.string())
+    else:
+        dup_ids = ids.take(pa.array(np.where(dup_of >= 0, dup_of, 0))).to_pylist()
+        dup_ids = pa.array([d if j >= 0 else None for d, j in zip(dup_ids, dup_of, strict=True)], pa.string())
+    table = pa.table(
+        {
+            "doc_id": ids,
+            "skill": pa.array(skills, pa.int32()),
+            "distance": pa.array(distance, pa.float32()),
+            "semantic_dup_of": dup_ids,
+        },
+        schema=SKILLS,
+    )
+    parts = []  # fmt: skip
+    for i, doc_part in enumerate(p.documents.partitions):
+        rows = io.write_table(table.slice(offsets[i], offsets[i + 1] - offsets[i]),
+                              io.join(p.attributes_uri, doc_part.name))  # fmt: skip
+        parts.append({"name": doc_part.name, "num_rows": rows})
+    return parts
+
+
+def _describe(p: SkillsPlan, n: int, skills: np.ndarray, distance: np.ndarray,
+              params: SkillsParams) -> tuple[dict[int, list[str]], dict[int, list[dict]]]:  # fmt: skip
+    """c-TF-IDF terms and example snippets per skill, from a uniform sample of at most LABEL_SAMPLE documents;
+    a skill's examples are its sampled documents nearest its centroid."""
+    positions = cluster.sample(n, LABEL_SAMPLE, params.seed)
+    table = _kept_column(p, ["doc_id", "text"], positions)
+    texts, doc_ids = table["text"].to_pylist(), table["doc_id"].to_pylist()
+    s, d = skills[positions], distance[positions]
+    terms = cluster.ctfidf_labels(texts, s, params.label_terms)
+    examples: dict[int, list[dict]] = {}
+    for j in np.argsort(d, kind="stable"):
+        chosen = examples.setdefault(int(s[j]), [])
+        if len(chosen) < params.examples:
+            chosen.append({"doc_id": doc_ids[j], "text": excerpt(texts[j], 300)})
+    return terms, examples
+
+
+def _kept_column(p: SkillsPlan, columns: list[str], positions: np.ndarray | None = None) -> pa.Table:
+    """Columns of the kept documents (all, or those at sorted global `positions`), partition by partition."""
+    out, lo = [], 0
+    for doc_part, dedup_part in zip(p.documents.partitions, p.dedup.partitions, strict=True):
+        t = dedup_stage.read_kept(doc_part, dedup_part, columns)
+        if positions is not None:
+            local = positions[(positions >= lo) & (positions < lo + t.num_rows)] - lo
+            lo += t.num_rows
+            t = t.take(pa.array(local, pa.int64()))
+        out.append(t.select(columns))
+    return pa.concat_tables(out)
+
+
+def _field(p: SkillsPlan, field: str, required: bool) -> list[str | None] | None:
+    """A field's value for every kept document, as text: a documents column, else a key of `meta`.
+
+    None when the field is nowhere (an InputError naming what exists when `required`)."""
+    if field in DOC_COLUMNS:
+        return _kept_column(p, [field])[field].to_pylist()
+    metas = [json.loads(m) if m else {} for m in _kept_column(p, ["meta"])["meta"].to_pylist()]
+    values = [None if m.get(field) is None else str(m[field]) for m in metas]
+    if all(v is None for v in values):
+        if not required:
+            return None
+        seen = sorted({k for m in metas[:1000] for k in m})
+        raise InputError(f"--group-by {field}: no kept document has this field; documents have "
+                         f"{', '.join(DOC_COLUMNS)} and meta keys: {', '.join(seen) or '(none)'}")  # fmt: skip
+    return values
+
+
+def _agreement(p: SkillsPlan, skills: np.ndarray, params: SkillsParams) -> dict | None:
+    """Purity, NMI and the skill x label counts against the label field, when it has two or more values."""
+    if not params.label_field:
+        return None
+    truth = _field(p, params.label_field, required=False)
+    if truth is None or len(set(truth)) < 2:
+        return None
+    truth = ["(missing)" if t is None else t for t in truth]
+    table: dict[str, dict[str, int]] = {}
+    for s, t in zip(skills.tolist(), truth, strict=True):
+        row = table.setdefault(str(s), {})
+        row[t] = row.get(t, 0) + 1
+    return {"field": params.label_field, **cluster.agreement(skills, truth),
+            "table": dict(sorted(table.items(), key=lambda kv: int(kv[0])))}  # fmt: skip
+
+
+def _embed_work(p: SkillsPlan, refs: list[PartitionRef]) -> list[dict]:
+    """What each embed_partition call of this run did: {'embedded': encoded now, 'reused': taken as made}."""
+    return [io.read_json(io.join(p.work_uri, "embedded", f"part-{k:05d}.json")) for k in range(len(refs))]
+
+
+def _versions() -> dict:
+    return {pkg: importlib.metadata.version(pkg) for pkg in ("sentence-transformers", "scikit-learn", "torch")}
+
+
+def committed(p: SkillsPlan) -> dict:
+    marker = io.committed(p.attributes_uri)
+    if marker is None:
+        raise InputError(f"{p.attributes_uri}: no committed skills here; run `skillmix skills` first")
+    return marker
+
+
+def write_report(p: SkillsPlan, summary: dict) -> list[str]:
+    """summary.json, skills.json and the PNGs (map, sizes, agreement) into the run's report directory."""
+    skills = io.read_json(io.join(p.attributes_uri, "skills.json"))["skills"]
+    io.write_json(io.join(p.report_uri, "summary.json"), summary)
+    io.write_json(io.join(p.report_uri, "skills.json"), {"fingerprint": p.fingerprint, "skills": skills})
+    mapped = io.read_arrays(io.join(p.attributes_uri, "map.npz"))
+    names = [k["label"] for k in skills]
+    title = f"{summary['documents_in']:,} documents, {len(skills)} skills ({len(mapped['xy']):,} drawn)"
+    figures = {"skills_map.png": ssummary.map_figure(mapped["xy"], mapped["skill"], names, title),
+               "skill_sizes.png": ssummary.sizes_figure(skills)}  # fmt: skip
+    if a := summary["agreement"]:
+        figures["skills_vs_label.png"] = ssummary.agreement_figure(a["table"], a["field"], a["purity"], a["nmi"])
+    for name, png in figures.items():
+        io.write_bytes(io.join(p.report_uri, name), png)
+    return sorted(figures)
+
+
+def mark_latest(p: SkillsPlan) -> None:
+    io.write_bytes(io.join(p.run, "attributes", "skills", LATEST), p.fingerprint.encode())
+
+
+def latest_uri(run: str) -> str:
+    pointer = io.join(run, "attributes", "skills", LATEST)
+    if not io.exists(pointer):
+        raise InputError(f"{run}: no skills results; run `skillmix skills --run {run}` first")
+    return io.join(run, "attributes", "skills", io.read_bytes(pointer).decode().strip())
+
+
+def skills_json(run: str) -> dict:
+    """The latest skills.json of a run (labels, sizes, examples, centroids)."""
+    return io.read_json(io.join(latest_uri(run), "skills.json"))
+
+
+def attributes(attributes_uri: str) -> DatasetRef:
+    marker = io.committed(attributes_uri)
+    if marker is None:
+        raise InputError(f"{attributes_uri}: no committed skills here; run `skillmix skills` first")
+    return io.dataset(attributes_uri, "skills", marker["partitions"])
