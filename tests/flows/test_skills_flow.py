@@ -98,13 +98,14 @@ def test_group_by_gives_exactly_the_fields_groups(tmp_path):
     s = curate(tmp_path, records, tmp_path / "run", group_by="source")
     described = json.loads((tmp_path / "run" / "report" / "skills" / "skills.json").read_text())["skills"]
     assert [k["label"] for k in described] == sorted(TOPICS) and s["method"] == "group_by"
-    t = skills_table(s)
+    t = skills_table(s).to_pydict()
     names = [k["label"] for k in described]
-    assert all(d.split("-")[0] == names[k] for d, k in zip(t["doc_id"].to_pylist(), t["skill"].to_pylist(), strict=True))
-    by_meta = skills.with_options(task_runner=THREADS)(str(tmp_path / "run"), EmbedParams(), SkillsParams(group_by="lang"))
+    assert all(d.split("-")[0] == names[k] for d, k in zip(t["doc_id"], t["skill"], strict=True))
+    flow = skills.with_options(task_runner=THREADS)
+    by_meta = flow(str(tmp_path / "run"), EmbedParams(), SkillsParams(group_by="lang"))
     assert by_meta["sizes"] == [sum(r["lang"] == "de" for r in records), sum(r["lang"] == "en" for r in records)]
     with pytest.raises(InputError, match="--group-by colour: no kept document has this field; .*meta keys: lang"):
-        skills.with_options(task_runner=THREADS)(str(tmp_path / "run"), EmbedParams(), SkillsParams(group_by="colour"))
+        flow(str(tmp_path / "run"), EmbedParams(), SkillsParams(group_by="colour"))
 
 
 def test_semdedup_matches_a_brute_force_check_within_skills(tmp_path):
