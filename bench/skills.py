@@ -2,16 +2,20 @@
 
     python bench/skills.py embed --docs 1000        # same texts, same model, same run
     python bench/skills.py cluster --rows 1000000   # time and memory of fit-on-sample + chunked assign
+    python bench/skills.py nmi --run runs/demo      # how much the embeddings know about `source`
 
-embed: N texts of the sample corpus (in corpus order: code, docs, READMEs, licences interleaved as
-built). Rows, each timed once after one warm-up call on 64 texts:
+embed: N texts of the sample corpus (in corpus order), whole (most exceed MiniLM's 256 word pieces, so
+every batch is full length whatever the order) or, with --mixed, cut to mixed lengths. Rows, each
+timed once after one warm-up call on 64 texts:
   raw encode   SentenceTransformer.encode(texts, batch_size=64): one call (it length-sorts internally)
   raw loop     encode called per batch of 64 in input order (what a batching loop over a dataset does)
   stage        tasks.skills.encoder.encode: word-piece counts, longest first, length-sorted chunks
 The stage's embeddings are checked against raw encode's (cosine).
 
 cluster: synthetic L2-normalised 384-d vectors from 64 Gaussian blobs (fixed seed). Rows:
-  stage        choose k among (4,6,8,12,16) by silhouette on 10k, fit on 100k, assign all in chunks
+  stage        the skills stage's defaults: k among (4,6,8,12,16) by silhouette on 10k, fit on a 100k
+               sample, assign all in chunks (the algorithm on vectors in memory; the stage reads them
+               partition by partition)
   sklearn      MiniBatchKMeans(k, batch_size=4096, n_init=3).fit(all rows): the library on everything
 Peak RSS of this process is sampled (the vectors themselves are 1.5 GB at 1M x 384 float32).
 """
@@ -33,17 +37,23 @@ sys.path.insert(0, str(ROOT))
 from bench._common import tree_rss_mib  # noqa: E402
 
 
-def texts_of_sample_corpus(n: int) -> list[str]:
+def texts_of_sample_corpus(n: int, mixed: bool) -> list[str]:
+    """The first n sample-corpus texts; `mixed`: each cut to a length drawn log-uniformly from 50-5,000
+    characters (seed 0), like short web documents mixed with long ones."""
     from schemas.config import SampleCorpusParams
     from tasks.sample import corpus
 
-    return [r["text"] for r in corpus.records(SampleCorpusParams())[:n]]
+    texts = [r["text"] for r in corpus.records(SampleCorpusParams())[:n]]
+    if mixed:
+        rng = np.random.default_rng(0)
+        texts = [t[: int(np.exp(rng.uniform(np.log(50), np.log(5000))))] for t in texts]
+    return texts
 
 
-def bench_embed(n: int) -> dict:
+def bench_embed(n: int, mixed: bool, precision: str = "fp32") -> dict:
     from tasks.skills import encoder
 
-    texts = texts_of_sample_corpus(n)
+    texts = texts_of_sample_corpus(n, mixed)
     model = encoder.load()
     model.encode(texts[:64], batch_size=64)  # warm-up
     rows = {}
@@ -55,10 +65,11 @@ def bench_embed(n: int) -> dict:
         model.encode(texts[lo : lo + 64], batch_size=64, normalize_embeddings=True, show_progress_bar=False)
     rows["raw loop"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    ours, tokens = encoder.encode(texts, model, batch_size=64)
+    ours, tokens = encoder.encode(texts, model, batch_size=64, precision=precision)
     rows["stage"] = time.perf_counter() - t0
     cos = (ours * raw).sum(axis=1)
-    out = {"docs": len(texts), "mean_word_pieces": float(tokens.mean()), "truncated": float((tokens > 256).mean()),
+    out = {"docs": len(texts), "mixed_lengths": mixed, "stage_precision": precision,
+           "mean_word_pieces": float(tokens.mean()), "truncated": float((tokens > 256).mean()),
            "cos_min": float(cos.min()), "seconds": rows,
            "docs_per_s": {k: len(texts) / v for k, v in rows.items()},
            "stage_vs_raw_encode": rows["raw encode"] / rows["stage"],
@@ -73,13 +84,14 @@ def blobs(n: int, dim: int = 384, centers: int = 64, seed: int = 0) -> np.ndarra
     for lo in range(0, n, 100_000):
         hi = min(n, lo + 100_000)
         x[lo:hi] = c[rng.integers(0, centers, hi - lo)] + 0.8 * rng.normal(size=(hi - lo, dim)).astype(np.float32)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
+        x[lo:hi] /= np.linalg.norm(x[lo:hi], axis=1, keepdims=True)
     return x
 
 
 def bench_cluster(n: int, with_sklearn: bool) -> dict:
     from sklearn.cluster import MiniBatchKMeans
 
+    from schemas.config import SkillsParams
     from tasks.skills import cluster
 
     peak = [0.0]
@@ -93,12 +105,13 @@ def bench_cluster(n: int, with_sklearn: bool) -> dict:
 
     threading.Thread(target=sample, daemon=True).start()
     x = blobs(n)
-    base = tree_rss_mib(__import__("os").getpid())
-    out: dict = {"rows": n, "rss_with_vectors_mib": base}
+    defaults = SkillsParams()
+    out: dict = {"rows": n, "rss_with_vectors_mib": tree_rss_mib(__import__("os").getpid())}
+    peak[0] = 0.0  # from here on: the clustering, not the making of the vectors
     t0 = time.perf_counter()
-    k, scores = cluster.choose_k(x, seed=0)
+    k, scores = cluster.choose_k(x, seed=0, candidates=defaults.k_candidates)
     t1 = time.perf_counter()
-    centroids = cluster.fit(x[cluster.sample(len(x), 100_000, 0)], k, seed=0)
+    centroids = cluster.fit(x[cluster.sample(len(x), defaults.max_fit, 0)], k, seed=0)
     t2 = time.perf_counter()
     labels = cluster.assign(x, centroids)
     t3 = time.perf_counter()
@@ -116,16 +129,58 @@ def bench_cluster(n: int, with_sklearn: bool) -> dict:
     return out
 
 
+def bench_nmi(run: str) -> dict:
+    """How much the embeddings of a run's skills stage say about its `source` label: NMI of k-means at
+    several k and of agglomerative (Ward) clustering, and the accuracy of a supervised linear probe (3-fold) against
+    the majority class, an upper bound on what any clustering of these vectors could recover."""
+    from sklearn.cluster import AgglomerativeClustering, KMeans
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import normalized_mutual_info_score
+    from sklearn.model_selection import cross_val_score
+
+    from schemas.config import EmbedParams, SkillsParams
+    from tasks.common import io
+    from tasks.skills import stage
+
+    summary = io.committed(stage.latest_uri(run))["summary"]
+    embed = EmbedParams(**{k: v for k, v in summary["embed"].items() if k in EmbedParams.model_fields})
+    plan = stage.plan(run, embed, SkillsParams(**summary["params"]))
+    parts = [io.committed(io.join(plan.embeddings_uri, f"part-{k:05d}")) for k in range(len(plan.documents.partitions))]
+    refs = [stage.PartitionRef(uri=io.join(plan.embeddings_uri, f"part-{k:05d}", "embeddings.parquet"),
+                               num_rows=m["num_rows"], table="embeddings") for k, m in enumerate(parts)]  # fmt: skip
+    x = np.concatenate([stage.read_embeddings(r)[1] for r in refs if r.num_rows])
+    truth = np.array(stage._kept_column(plan, ["source"])["source"].to_pylist())
+    values, counts = np.unique(truth, return_counts=True)
+    out = {"documents": len(x), "labels": dict(zip(values.tolist(), counts.tolist(), strict=True)),
+           "stage_default": {"k": summary["k"], **{k: summary["agreement"][k] for k in ("purity", "nmi")}},
+           "majority_share": float(counts.max() / counts.sum())}  # fmt: skip
+    nmi = normalized_mutual_info_score
+    out["kmeans_nmi"] = {k: float(nmi(truth, KMeans(k, random_state=0, n_init=4).fit_predict(x)))
+                         for k in (2, 4, 8, 16, 32)}  # fmt: skip
+    out["ward_nmi_k4"] = float(nmi(truth, AgglomerativeClustering(4).fit_predict(x)))
+    out["probe_accuracy"] = float(cross_val_score(LogisticRegression(max_iter=2000), x, truth, cv=3).mean())
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="what", required=True)
     e = sub.add_parser("embed")
     e.add_argument("--docs", type=int, default=1000)
+    e.add_argument("--mixed", action="store_true", help="cut texts to mixed lengths (50-5,000 chars)")
+    e.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="the stage row's precision")
     c = sub.add_parser("cluster")
     c.add_argument("--rows", type=int, default=1_000_000)
     c.add_argument("--no-sklearn", action="store_true")
+    m = sub.add_parser("nmi")
+    m.add_argument("--run", default="runs/demo")
     args = ap.parse_args()
-    out = bench_embed(args.docs) if args.what == "embed" else bench_cluster(args.rows, not args.no_sklearn)
+    if args.what == "embed":
+        out = bench_embed(args.docs, args.mixed, args.precision)
+    elif args.what == "cluster":
+        out = bench_cluster(args.rows, not args.no_sklearn)
+    else:
+        out = bench_nmi(args.run)
     print(json.dumps(out, indent=1))
 
 

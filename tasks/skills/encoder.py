@@ -89,6 +89,14 @@ def embed(texts: list[str], model: Any, batch_size: int = 64) -> np.ndarray:
     return np.asarray(out, np.float32)
 
 
+def use_threads(n: int) -> None:
+    """Torch intra-op threads for this process (Dask worker processes start with one)."""
+    import torch
+
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+
+
 def token_counts(texts: list[str], model: Any) -> np.ndarray:
     """(len(texts),) int32: word pieces of each whole text, special tokens included (before truncation)."""
     if not texts:

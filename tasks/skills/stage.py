@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 
 import numpy as np
 import pyarrow as pa
@@ -29,6 +30,7 @@ from tasks.common.progress import ProgressFile
 from tasks.common.text import excerpt
 from tasks.dedup import exact
 from tasks.dedup import stage as dedup_stage
+from tasks.ingest import stage as ingest_stage
 from tasks.skills import cluster, encoder
 from tasks.skills import summary as ssummary
 
@@ -40,8 +42,8 @@ DOC_COLUMNS = ("source", "file")  # documents columns --group-by and the label f
 
 def plan(run: str, embed: EmbedParams, params: SkillsParams) -> SkillsPlan:
     """The kept documents of the run's latest dedup, and where their embeddings and skills go."""
-    pairs = dedup_stage.kept_partitions(run)
-    docs = dedup_stage.ingest_stage.latest(run).documents
+    dedup_stage.kept_partitions(run)  # fails, naming the step to rerun, unless dedup matches the documents
+    docs = ingest_stage.latest(run).documents
     dedup_uri = dedup_stage.latest_uri(run)
     model_id = encoder.identity(embed.model)  # a missing model fails here, before any work
     efp = embed.fingerprint(model_id)
@@ -49,7 +51,6 @@ def plan(run: str, embed: EmbedParams, params: SkillsParams) -> SkillsPlan:
     fp = params.fingerprint(efp, dfp)
     p = SkillsPlan(run=run.rstrip("/"), fingerprint=fp, documents=docs, dedup=dedup_stage.attributes(dedup_uri),
                    model_id=model_id, embed_fingerprint=efp, dedup_fingerprint=dfp)  # fmt: skip
-    assert len(pairs) == len(p.documents.partitions)
     return p.model_copy(update={"done": io.committed(p.attributes_uri) is not None})
 
 
@@ -105,6 +106,7 @@ def _embeddings(p: SkillsPlan, k: int, kept: pa.Table, embed: EmbedParams) -> tu
         vectors[hit], tokens[hit] = old_vectors[at[hit]], old_tokens[at[hit]]
     if todo.size:
         progress = ProgressFile(_progress_uri(p, k), len(texts), f"part {k}", "docs")
+        encoder.use_threads(_threads(len(p.documents.partitions)))
         model = encoder.load(embed.model, embed.device)
         new, new_tokens = encoder.encode([texts[i] for i in todo], model, embed.batch_size, embed.chunk,
                                          embed.precision, embed.max_seq_length,
@@ -116,6 +118,13 @@ def _embeddings(p: SkillsPlan, k: int, kept: pa.Table, embed: EmbedParams) -> tu
                       "embedding": _lists(vectors if vectors is not None else np.zeros((0, 1), np.float32)),
                       "tokens": pa.array(tokens, pa.int32())}, schema=EMBEDDINGS)  # fmt: skip
     return table, int(hit.size)
+
+
+def _threads(partitions: int) -> int:
+    """Torch threads for one embedding task: the machine's cores shared by the partitions that can run at once
+    (a Dask worker process starts with OMP_NUM_THREADS=1, which would leave cores idle with one partition)."""
+    cores = os.cpu_count() or 1
+    return max(1, cores // max(1, min(partitions, cores)))
 
 
 def _keys(doc_ids: pa.ChunkedArray | pa.Array, digests: pa.ChunkedArray | pa.Array) -> pa.Array:

@@ -81,7 +81,7 @@ def sizes_figure(skills: list[dict]) -> bytes:
 def agreement_figure(table: dict[str, dict[str, int]], field: str, purity: float, nmi: float) -> bytes:
     """PNG: heatmap of each skill's documents by known label (row shares), with purity and NMI."""
     plt = plots.pyplot()
-    skills = list(table)
+    skills = sorted(table, key=int)  # JSON keys are strings: "10" must not sort before "2"
     labels = sorted({lab for row in table.values() for lab in row})
     counts = np.array([[table[s].get(lab, 0) for lab in labels] for s in skills], float)
     shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
