@@ -137,6 +137,7 @@ def bench_nmi(run: str) -> dict:
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import normalized_mutual_info_score
     from sklearn.model_selection import cross_val_score
+    from sklearn.preprocessing import StandardScaler
 
     from schemas.config import EmbedParams, SkillsParams
     from tasks.common import io
@@ -159,7 +160,27 @@ def bench_nmi(run: str) -> dict:
                          for k in (2, 4, 8, 16, 32)}  # fmt: skip
     out["ward_nmi_k4"] = float(nmi(truth, AgglomerativeClustering(4).fit_predict(x)))
     out["probe_accuracy"] = float(cross_val_score(LogisticRegression(max_iter=2000), x, truth, cv=3).mean())
+    texts = stage._kept_column(plan, ["text"])["text"].to_pylist()
+    f = StandardScaler().fit_transform(np.array([_format_features(t) for t in texts]))
+    out["format_features_kmeans_nmi"] = {k: float(nmi(truth, KMeans(k, random_state=0, n_init=4).fit_predict(f)))
+                                         for k in (4, 8)}  # fmt: skip
     return out
+
+
+def _format_features(s: str) -> list[float]:
+    """Seven character statistics of a text: letters, symbols, indented lines, log mean line length,
+    capitals, digits, blank lines (a check on how far surface format alone separates the domains)."""
+    lines = s.split("\n")
+    n, nl = max(len(s), 1), max(len(lines), 1)
+    return [
+        sum(c.isalpha() for c in s) / n,
+        sum(c in "()[]{}=_:;.#<>*/\\'\"" for c in s) / n,
+        sum(line.startswith((" ", "\t")) for line in lines) / nl,
+        float(np.log1p(np.mean([len(x) for x in lines]))),
+        sum(c.isupper() for c in s) / n,
+        sum(c.isdigit() for c in s) / n,
+        sum(not x.strip() for x in lines) / nl,
+    ]
 
 
 def main() -> None:
