@@ -24,6 +24,7 @@ from schemas.tables import TABLES
 from tasks.common.errors import InputError
 
 MARKER = "_SUCCESS"
+LATEST = "_LATEST"  # in a stage's output parent: the fingerprint later stages read
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd"}
 FORMATS = {
     ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
@@ -213,6 +214,30 @@ def committed(dir_uri: str) -> dict | None:
 def commit(dir_uri: str, marker: dict) -> None:
     """Mark `dir_uri` complete; call after every file in it is written."""
     write_json(join(dir_uri, MARKER), marker)
+
+
+def trusted(marker: dict | None, uri: str) -> bool:
+    """Whether a committed partition file can be used: its marker exists and its parquet footer still says the
+    committed row count (a truncated or replaced file is not trusted); an empty partition has no file."""
+    if marker is None:
+        return False
+    if marker["num_rows"] == 0:
+        return True
+    try:
+        return parquet_rows(uri) == marker["num_rows"]
+    except (OSError, pa.ArrowException):
+        return False
+
+
+def point_latest(parent_uri: str, fingerprint: str) -> None:
+    """Make `<parent>/<fingerprint>` the output later stages read."""
+    write_bytes(join(parent_uri, LATEST), fingerprint.encode())
+
+
+def latest(parent_uri: str) -> str | None:
+    """The fingerprint `point_latest` last recorded under `parent_uri`, or None."""
+    pointer = join(parent_uri, LATEST)
+    return read_bytes(pointer).decode().strip() if exists(pointer) else None
 
 
 def remove(uri: str) -> None:

@@ -28,8 +28,6 @@ from tasks.dedup import exact, lsh, minhash
 from tasks.dedup import summary as dsummary
 from tasks.ingest import stage as ingest_stage
 
-LATEST = "_LATEST"
-
 
 def plan(run: str, params: DedupParams, against: str | None = None) -> DedupPlan:
     """What to dedup (the run's latest ingest) and where; `done` when already committed."""
@@ -56,22 +54,12 @@ def _compatible_index(against: str, params: DedupParams) -> DatasetRef:
     return index
 
 
-def _valid(ref_marker: dict | None, uri: str) -> bool:
-    """A committed partition is trusted only when its parquet footer still says the committed row count."""
-    if ref_marker is None:
-        return False
-    try:
-        return io.parquet_rows(uri) == ref_marker["num_rows"]
-    except (OSError, pa.ArrowException):
-        return False
-
-
 def signature_partition(p: DedupPlan, k: int, params: DedupParams) -> PartitionRef:
     """Digests, LSH band keys and shingle hash sets of documents partition k."""
     dst = io.join(p.work_uri, "signatures", f"part-{k:05d}")
     uri = io.join(dst, "signatures.parquet")
     rows = p.documents.partitions[k].num_rows
-    if not _valid(io.committed(dst), uri):
+    if not io.trusted(io.committed(dst), uri):
         io.remove(dst)  # absent, uncommitted or truncated: recompute
         docs = io.read_table(p.documents.partitions[k], ["doc_id", "text"])
         rows = io.write_table(signature_table(docs["doc_id"], docs["text"].to_pylist(), p.offsets[k], params), uri)
@@ -205,14 +193,14 @@ def read_kept(doc_part: PartitionRef, attr_part: PartitionRef, columns: list[str
 
 
 def mark_latest(p: DedupPlan) -> None:
-    io.write_bytes(io.join(p.run, "attributes", "dedup", LATEST), p.fingerprint.encode())
+    io.point_latest(io.join(p.run, "attributes", "dedup"), p.fingerprint)
 
 
 def latest_uri(run: str) -> str:
-    pointer = io.join(run, "attributes", "dedup", LATEST)
-    if not io.exists(pointer):
+    fp = io.latest(io.join(run, "attributes", "dedup"))
+    if fp is None:
         raise InputError(f"{run}: no dedup results; run `skillmix dedup --run {run}` first")
-    return io.join(run, "attributes", "dedup", io.read_bytes(pointer).decode().strip())
+    return io.join(run, "attributes", "dedup", fp)
 
 
 def latest_index(run: str) -> tuple[DatasetRef, dict]:

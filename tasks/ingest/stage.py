@@ -22,8 +22,6 @@ from tasks.common.progress import ProgressFile
 from tasks.ingest import ids, readers, summary
 from tasks.ingest.records import RecordSpec, Reject
 
-LATEST = "_LATEST"
-
 
 class RejectRateError(InputError):
     """More records were rejected than params.max_reject_fraction allows."""
@@ -213,15 +211,14 @@ def load(documents_uri: str, rejected_uri: str, marker: dict | None = None) -> I
 
 def mark_latest(p: IngestPlan) -> None:
     """Point `<run>/documents/_LATEST` at this plan's output: what later stages read."""
-    io.write_bytes(io.join(p.run, "documents", LATEST), p.fingerprint.encode())
+    io.point_latest(io.join(p.run, "documents"), p.fingerprint)
 
 
 def latest(run: str) -> IngestResult:
     """The run's most recently committed ingest output (what later stages read)."""
-    pointer = io.join(run, "documents", LATEST)
-    if not io.exists(pointer):
+    fp = io.latest(io.join(run, "documents"))
+    if fp is None:
         raise InputError(f"{run}: no ingested documents; run `skillmix ingest INPUT... --run {run}` first")
-    fp = io.read_bytes(pointer).decode().strip()
     return load(io.join(run, "documents", fp), io.join(run, "rejected", fp))
 
 

@@ -34,7 +34,6 @@ from tasks.ingest import stage as ingest_stage
 from tasks.skills import cluster, encoder
 from tasks.skills import summary as ssummary
 
-LATEST = "_LATEST"
 LABEL_SAMPLE = 20_000  # documents whose text labels the skills (c-TF-IDF) and gives the examples
 MAP_POINTS = 3_000  # documents drawn on the 2-D map
 DOC_COLUMNS = ("source", "file")  # documents columns --group-by and the label field may name; else a meta key
@@ -54,25 +53,12 @@ def plan(run: str, embed: EmbedParams, params: SkillsParams) -> SkillsPlan:
     return p.model_copy(update={"done": io.committed(p.attributes_uri) is not None})
 
 
-def _valid(marker: dict | None, uri: str) -> bool:
-    """A committed partition is trusted only when its parquet footer still says the committed row count
-    (no file at all for an empty partition)."""
-    if marker is None:
-        return False
-    if marker["num_rows"] == 0:
-        return True
-    try:
-        return io.parquet_rows(uri) == marker["num_rows"]
-    except (OSError, pa.ArrowException):
-        return False
-
-
 def embed_partition(p: SkillsPlan, k: int, embed: EmbedParams) -> PartitionRef:
     """Embeddings of the kept documents of documents partition k: reused where already made, else encoded."""
     dst = io.join(p.embeddings_uri, f"part-{k:05d}")
     uri = io.join(dst, "embeddings.parquet")
     marker = io.committed(dst)
-    if _valid(marker, uri):  # made by an earlier call: nothing embedded now
+    if io.trusted(marker, uri):  # made by an earlier call: nothing embedded now
         work = {"embedded": 0, "reused": marker["num_rows"]}
     else:
         io.remove(dst)
@@ -143,7 +129,7 @@ def _reusable(p: SkillsPlan, keys: pa.Array) -> pa.Table:
         part_dir = marker_uri.rsplit("/", 1)[0]
         uri = io.join(part_dir, "embeddings.parquet")
         marker = io.read_json(marker_uri)
-        if part_dir.startswith(own) or not marker["num_rows"] or not _valid(marker, uri):
+        if part_dir.startswith(own) or not marker["num_rows"] or not io.trusted(marker, uri):
             continue
         t = io.read_table(PartitionRef(uri=uri, num_rows=marker["num_rows"], table="embeddings"))
         t_keys = _keys(t["doc_id"], t["digest"])
@@ -410,14 +396,14 @@ def write_report(p: SkillsPlan, summary: dict) -> list[str]:
 
 
 def mark_latest(p: SkillsPlan) -> None:
-    io.write_bytes(io.join(p.run, "attributes", "skills", LATEST), p.fingerprint.encode())
+    io.point_latest(io.join(p.run, "attributes", "skills"), p.fingerprint)
 
 
 def latest_uri(run: str) -> str:
-    pointer = io.join(run, "attributes", "skills", LATEST)
-    if not io.exists(pointer):
+    fp = io.latest(io.join(run, "attributes", "skills"))
+    if fp is None:
         raise InputError(f"{run}: no skills results; run `skillmix skills --run {run}` first")
-    return io.join(run, "attributes", "skills", io.read_bytes(pointer).decode().strip())
+    return io.join(run, "attributes", "skills", fp)
 
 
 def skills_json(run: str) -> dict:
