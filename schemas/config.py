@@ -127,6 +127,27 @@ class SkillsParams(Params):
         return self
 
 
+class TokensParams(Params):
+    """The tokenizer (trained byte-level BPE, or the user's) and per-skill token statistics."""
+
+    tokenizer: str | None = Field(None, description="a tokenizer.json or a directory holding one; None: train a BPE")
+    vocab_size: int = Field(8192, ge=300, le=1 << 20, description="vocabulary of the trained BPE")
+    train_docs: int = Field(20_000, ge=1, description="the BPE is trained on a uniform sample of this many documents")
+    eos_token: str = Field("<|endoftext|>", min_length=1, description="end-of-sequence token appended to documents")
+    seq_len: int = Field(1024, ge=2, description="sequence length the bigram statistics are counted within")
+    seed: int = Field(0, ge=0, description="training sample seed")
+
+
+class MixParams(Params):
+    """A training-free mixture over skills (later: bimix, dsdm)."""
+
+    method: Literal["natural", "stratified", "temperature", "entropy-shannon", "entropy-conditional",
+                    "entropy-joint", "entropy-vne"] = Field("entropy-conditional", description="how weights are set")  # fmt: skip
+    temperature: float = Field(2.0, gt=0.0, description="tau of the temperature mixture: weights ~ tokens^(1/tau)")
+    vne_docs: int = Field(1000, ge=2, description="documents per skill sampled for the von Neumann entropy")
+    seed: int = Field(0, ge=0, description="sampling seed (von Neumann entropy)")
+
+
 class SampleCorpusParams(Params):
     """The bundled offline corpus built from text every Python installation carries."""
 
@@ -141,3 +162,5 @@ class PipelineParams(Params):
     dedup: DedupParams = DedupParams()
     embed: EmbedParams = EmbedParams()
     skills: SkillsParams = SkillsParams()
+    tokens: TokensParams = TokensParams()
+    mix: MixParams = MixParams()

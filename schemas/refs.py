@@ -173,3 +173,30 @@ class SkillsPlan(RunPlan):
     @property
     def report_uri(self) -> str:
         return self._under_run("report", "skills")
+
+
+class TokensPlan(RunPlan):
+    """One tokens run: the kept documents with their skills, and where the tokenizer and token ids go."""
+
+    documents: DatasetRef
+    dedup: DatasetRef
+    skills: DatasetRef  # partitions aligned with `documents`
+    skills_fingerprint: str
+    k: int  # number of skills
+    tokenizer_sha256: str | None = None  # of the user's tokenizer, when one is given
+
+    @property
+    def tokenizer_uri(self) -> str:
+        return self._under_run("tokens", self.fingerprint, "tokenizer.json")
+
+    @property
+    def attributes_uri(self) -> str:
+        return self._under_run("attributes", "tokens", self.fingerprint)
+
+    @property
+    def work_uri(self) -> str:
+        return self._under_run("work", "tokens", self.fingerprint)
+
+    @property
+    def report_uri(self) -> str:
+        return self._under_run("report", "tokens")

@@ -73,6 +73,15 @@ SKILLS = pa.schema(
     ]
 )
 
+TOKENS = pa.schema(
+    [
+        pa.field("doc_id", pa.string(), nullable=False),
+        pa.field("skill", pa.int32(), nullable=False),
+        pa.field("n_tokens", pa.int32(), nullable=False, metadata={"doc": "tokens, EOS included"}),
+        pa.field("ids", pa.list_(pa.uint32()), nullable=False, metadata={"doc": "token ids, EOS appended"}),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "documents": DOCUMENTS,
     "rejected": REJECTED,
@@ -80,4 +89,5 @@ TABLES: dict[str, pa.Schema] = {
     "dedup_signatures": DEDUP_SIGNATURES,
     "embeddings": EMBEDDINGS,
     "skills": SKILLS,
+    "tokens": TOKENS,
 }

@@ -178,7 +178,7 @@ def resolve(p: SkillsPlan, refs: list[PartitionRef], embed: EmbedParams, params:
         skills, names = cluster.groups(_field(p, params.group_by, required=True))
         centroids = _group_means(refs, skills, len(names))
     else:
-        xs = _rows(refs, offsets, cluster.sample(n, params.max_fit, params.seed))
+        xs = rows(refs, offsets, cluster.sample(n, params.max_fit, params.seed))
         k, k_scores = (params.k, {}) if params.k else cluster.choose_k(xs, params.seed, params.k_candidates)
         centroids, skills, names = cluster.fit(xs, k, params.seed), None, []
     unit = centroids / np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
@@ -193,11 +193,11 @@ def resolve(p: SkillsPlan, refs: list[PartitionRef], embed: EmbedParams, params:
     io.write_json(io.join(p.attributes_uri, "skills.json"), {"fingerprint": p.fingerprint, "skills": entries})
     agreement = _agreement(p, skills, params)
     map_idx = cluster.sample(n, MAP_POINTS, params.seed)
-    xy = cluster.project_2d(_rows(refs, offsets, map_idx), params.seed)
+    xy = cluster.project_2d(rows(refs, offsets, map_idx), params.seed)
     max_seq = embed.max_seq_length or encoder.default_max_seq_length(embed.model)
     dedup_kept = io.committed(p.dedup.uri)["summary"]["kept"]
-    rows = sum(part["num_rows"] for part in parts)
-    report = ssummary.build(p, embed, params, refs=_embed_work(p, refs), skills=entries, rows_written=rows,
+    written = sum(part["num_rows"] for part in parts)
+    report = ssummary.build(p, embed, params, refs=_embed_work(p, refs), skills=entries, rows_written=written,
                             dedup_kept=dedup_kept, k_scores=k_scores,
                             semdedup_dropped=int((dup_of >= 0).sum()) if dup_of is not None else 0,
                             truncated=float((tokens > max_seq).mean()), max_seq_length=max_seq,
@@ -208,7 +208,7 @@ def resolve(p: SkillsPlan, refs: list[PartitionRef], embed: EmbedParams, params:
     return io.committed(p.attributes_uri)
 
 
-def _rows(refs: list[PartitionRef], offsets: np.ndarray, positions: np.ndarray) -> np.ndarray:
+def rows(refs: list[PartitionRef], offsets: np.ndarray, positions: np.ndarray) -> np.ndarray:
     """Embeddings of the documents at sorted global `positions` (kept-document order), one partition at a time."""
     out = []
     for i, ref in enumerate(refs):
@@ -416,3 +416,26 @@ def attributes(attributes_uri: str) -> DatasetRef:
     if marker is None:
         raise InputError(f"{attributes_uri}: no committed skills here; run `skillmix skills` first")
     return io.dataset(attributes_uri, "skills", marker["partitions"])
+
+
+def read_kept(doc_part: PartitionRef, dedup_part: PartitionRef, skills_part: PartitionRef,
+              columns: list[str]) -> pa.Table:  # fmt: skip
+    """`columns` and `skill` of one documents partition's kept documents: kept by dedup and not a semantic
+    duplicate. The skills partition's rows are dedup's kept rows, in order."""
+    docs = dedup_stage.read_kept(doc_part, dedup_part, ["doc_id", *[c for c in columns if c != "doc_id"]])
+    skills = (io.read_table(skills_part, ["doc_id", "skill", "semantic_dup_of"]) if skills_part.num_rows
+              else pa.table({"doc_id": pa.array([], pa.string()), "skill": pa.array([], pa.int32()),
+                             "semantic_dup_of": pa.array([], pa.string())}))  # fmt: skip
+    if not docs["doc_id"].equals(skills["doc_id"]):
+        raise InputError(f"{skills_part.uri} does not align with {doc_part.uri}; rerun `skillmix skills`")
+    keep = pc.is_null(skills["semantic_dup_of"])
+    return docs.append_column("skill", skills["skill"]).filter(keep)
+
+
+def latest(run: str) -> tuple[str, dict]:
+    """(attributes URI, marker) of the run's latest skills, checked to describe its latest dedup."""
+    uri = latest_uri(run)
+    marker = io.committed(uri)
+    if marker is None:
+        raise InputError(f"{uri}: no committed skills; rerun `skillmix skills --run {run}`")
+    return uri, marker

@@ -1,0 +1,27 @@
+"""Tokens: kept documents -> tokenizer (trained BPE or the user's) -> token ids per partition -> per-skill stats."""
+
+from __future__ import annotations
+
+import time
+
+from prefect import flow, unmapped
+
+from flows.runtime import task_runner
+from schemas.config import TokensParams
+from tasks.tokens.prefect_tasks import load_tokens, plan_tokens, resolve_tokens, tokenize_partition, tokenizer
+
+
+@flow(name="tokens", task_runner=task_runner(), log_prints=True)
+def tokens(run: str, params: TokensParams = TokensParams()) -> dict:
+    """Tokenize the run's kept documents (EOS appended); returns the summary with per-skill entropies."""
+    start = time.monotonic()
+    plan = plan_tokens(run, params)
+    if plan.done:
+        print(f"tokens: already committed with these documents and params: {plan.attributes_uri}")
+        return load_tokens(plan)
+    meta = tokenizer(plan, params)
+    print(f"tokens: tokenizer {meta['source']}, vocabulary {meta['vocab_size']:,}, sha256 {meta['sha256'][:12]}")
+    refs = tokenize_partition.map(unmapped(plan), range(len(plan.documents.partitions)), unmapped(params)).result()
+    s = resolve_tokens(plan, refs, params, time.monotonic() - start)
+    print(f"tokens: {s['documents']:,} documents, {s['tokens']:,} tokens in {plan.k} skills -> {plan.attributes_uri}")
+    return s

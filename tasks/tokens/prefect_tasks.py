@@ -1,0 +1,42 @@
+"""Prefect tasks for tokens: each calls one step of tasks.tokens.stage and returns a small ref."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from schemas.config import TokensParams
+from schemas.refs import PartitionRef, TokensPlan
+from tasks.tokens import stage
+
+
+@task(name="plan-tokens", cache_policy=NO_CACHE)
+def plan_tokens(run: str, params: TokensParams) -> TokensPlan:
+    return stage.plan(run, params)
+
+
+@task(name="tokenizer", cache_policy=NO_CACHE)
+def tokenizer(plan: TokensPlan, params: TokensParams) -> dict:
+    """Train or load the tokenizer; its sha256, vocabulary size and EOS id."""
+    return stage.tokenizer(plan, params)
+
+
+@task(name="tokenize-partition", cache_policy=NO_CACHE, tags=["cpu"], task_run_name="tokenize-partition-{k}")
+def tokenize_partition(plan: TokensPlan, k: int, params: TokensParams) -> PartitionRef:
+    return stage.tokenize_partition(plan, k, params)
+
+
+@task(name="resolve-tokens", cache_policy=NO_CACHE)
+def resolve_tokens(plan: TokensPlan, refs: list[PartitionRef], params: TokensParams, seconds: float) -> dict:
+    marker = stage.resolve(plan, refs, params, seconds)
+    stage.write_report(marker["summary"], plan.report_uri)
+    stage.mark_latest(plan)
+    return marker["summary"]
+
+
+@task(name="load-tokens", cache_policy=NO_CACHE)
+def load_tokens(plan: TokensPlan) -> dict:
+    marker = stage.committed(plan)
+    stage.write_report(marker["summary"], plan.report_uri)
+    stage.mark_latest(plan)
+    return marker["summary"]
