@@ -141,11 +141,27 @@ class TokensParams(Params):
 class MixParams(Params):
     """A training-free mixture over skills (later: bimix, dsdm)."""
 
-    method: Literal["natural", "stratified", "temperature", "entropy-shannon", "entropy-conditional",
-                    "entropy-joint", "entropy-vne"] = Field("entropy-conditional", description="how weights are set")  # fmt: skip
+    method: Literal[
+        "natural", "stratified", "temperature", "entropy-shannon", "entropy-conditional", "entropy-joint", "entropy-vne"
+    ] = Field("entropy-conditional", description="how the weights are set")
     temperature: float = Field(2.0, gt=0.0, description="tau of the temperature mixture: weights ~ tokens^(1/tau)")
     vne_docs: int = Field(1000, ge=2, description="documents per skill sampled for the von Neumann entropy")
     seed: int = Field(0, ge=0, description="sampling seed (von Neumann entropy)")
+
+
+class EmitParams(Params):
+    """Shards per skill and the manifest."""
+
+    formats: tuple[Literal["megatron", "mds", "flat"], ...] = Field(("megatron", "mds", "flat"), min_length=1)
+    seq_len: int = Field(1024, ge=8, description="training sequence length (MDS samples, epoch size)")
+    token_budget: int | None = Field(None, ge=1, description="tokens to draw in all; None: every available token")
+    shard_tokens: int = Field(1 << 26, ge=1024, description="tokens per Megatron / flat shard at most")
+    seed: int = Field(0, ge=0, description="recorded for the trainer's sampler")
+
+    @field_validator("formats")
+    @classmethod
+    def _distinct(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(v))
 
 
 class SampleCorpusParams(Params):
@@ -164,3 +180,4 @@ class PipelineParams(Params):
     skills: SkillsParams = SkillsParams()
     tokens: TokensParams = TokensParams()
     mix: MixParams = MixParams()
+    emit: EmitParams = EmitParams()

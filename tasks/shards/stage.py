@@ -1,0 +1,216 @@
+"""The emit stage: token ids (tokens stage) + mixture -> per-skill shards + manifest.json. No Prefect.
+
+Layout (all under shards/<fp>/, the manifest's directory; every path in the manifest is relative to it):
+  skill-NNNNN/megatron/part-NNNNN.bin + .idx   Megatron indexed dataset, one sequence per document
+  skill-NNNNN/flat/part-NNNNN.bin              headerless token ids
+  skill-NNNNN/mds/index.json + shard.NNNNN.mds MosaicML Streaming, fixed-length samples of seq_len tokens
+  tokenizer.json, megatron-data-args.txt, manifest.json, _SUCCESS
+Each skill's documents are written in input order; a shard holds at most `shard_tokens` tokens (MDS:
+64 MiB). The MDS stream concatenates documents and cuts samples of seq_len tokens; the tail shorter
+than one sample is not written (the manifest's token counts say what each format holds).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import itertools
+
+import numpy as np
+import pyarrow.compute as pc
+
+from schemas.config import EmitParams
+from schemas.manifest import Manifest
+from schemas.refs import PartitionRef
+from tasks.common import io
+from tasks.common.errors import InputError
+from tasks.mixing import stage as mixing_stage
+from tasks.shards import formats
+from tasks.tokens import stage as tokens_stage
+
+
+def plan(run: str, params: EmitParams) -> dict:
+    """What to emit: the latest tokens and mixture, and the output directory; raises on a skill with no tokens."""
+    tokens_uri, tmarker = tokens_stage.latest(run)
+    mixture = mixing_stage.latest(run)
+    t = tmarker["summary"]
+    if mixture["provenance"]["tokens"] != t["fingerprint"]:
+        raise InputError(f"{run}: the latest mixture was made from other tokens; rerun `skillmix mix --run {run}`")
+    for s in mixture["skills"]:
+        if s["tokens"] == 0:
+            raise InputError(f"skill {s['skill']} ({s['label']}) has no tokens: nothing can be drawn from it; "
+                             "lower k, or remove it with --group-by")  # fmt: skip
+    fp = params.fingerprint(t["fingerprint"], mixture["fingerprint"])
+    out = io.join(run.rstrip("/"), "shards", fp)
+    parts = [PartitionRef(uri=io.join(tokens_uri, p["name"]), num_rows=p["num_rows"], table="tokens")
+             for p in tmarker["partitions"]]  # fmt: skip
+    return {"run": run.rstrip("/"), "fingerprint": fp, "out": out, "tokens": t, "mixture": mixture,
+            "partitions": parts, "done": io.committed(out) is not None}  # fmt: skip
+
+
+def emit_skill(p: dict, skill: int, params: EmitParams) -> list[dict]:
+    """Write one skill's shards in every requested format; their manifest entries (paths relative)."""
+    vocab = p["tokens"]["tokenizer"]["vocab_size"]
+    writers = [_Writer(p["out"], skill, f, vocab, params) for f in params.formats]
+    for ref in p["partitions"]:
+        if not ref.num_rows:
+            continue
+        t = io.read_table(ref, ["skill", "ids"])
+        t = t.filter(pc.equal(t["skill"], skill))
+        if not t.num_rows:
+            continue
+        arr = t["ids"].combine_chunks()
+        values, offsets = arr.values.to_numpy(zero_copy_only=False), arr.offsets.to_numpy()
+        docs = [values[a:b] for a, b in itertools.pairwise(offsets)]
+        for w in writers:
+            w.add(docs)
+    return [entry for w in writers for entry in w.close()]
+
+
+class _Writer:
+    """Shards of one skill in one format, flushed at `shard_tokens` (MDS: at its size limit)."""
+
+    def __init__(self, out: str, skill: int, fmt: str, vocab: int, params: EmitParams):
+        self.out, self.fmt, self.params = out, fmt, params
+        self.rel = f"skill-{skill:05d}/{fmt}"
+        self.dtype = formats.megatron_dtype(vocab) if fmt == "megatron" else formats.flat_dtype(vocab)
+        self.docs: list[np.ndarray] = []
+        self.tokens = 0
+        self.entries: list[dict] = []
+        self.tail = np.empty(0, np.int64)  # MDS: tokens not yet in a full sample
+        self.samples: list[np.ndarray] = []
+        self.mds_docs = 0
+        self.index: list[dict] = []
+
+    def add(self, docs: list[np.ndarray]) -> None:
+        for d in docs:
+            if self.fmt == "mds":
+                self._add_mds(d)
+                continue
+            self.docs.append(d)
+            self.tokens += len(d)
+            if self.tokens >= self.params.shard_tokens:
+                self._flush()
+
+    def _add_mds(self, d: np.ndarray) -> None:
+        self.mds_docs += 1
+        stream = np.concatenate([self.tail, d.astype(np.int64)])
+        n = len(stream) // self.params.seq_len
+        if n:
+            self.samples.append(stream[: n * self.params.seq_len].reshape(n, self.params.seq_len))
+        self.tail = stream[n * self.params.seq_len :]
+        per_shard = max(1, formats.MDS_SIZE_LIMIT // (self.dtype.itemsize * self.params.seq_len))
+        if sum(len(s) for s in self.samples) >= per_shard:
+            self._flush_mds(per_shard)
+
+    def _flush(self) -> None:
+        if not self.docs:
+            return
+        name = f"part-{len(self.entries):05d}"
+        lengths = np.array([len(d) for d in self.docs], np.int64)
+        files = {}
+        if self.fmt == "megatron":
+            files[f"{name}.bin"] = formats.megatron_bin(self.docs, self.dtype)
+            files[f"{name}.idx"] = formats.megatron_idx(lengths, self.dtype)
+            path = f"{self.rel}/{name}"
+        else:
+            files[f"{name}.bin"] = np.concatenate(self.docs).astype(self.dtype).tobytes()
+            path = f"{self.rel}/{name}.bin"
+        for fname, data in files.items():
+            io.write_bytes(io.join(self.out, self.rel, fname), data)
+        self.entries.append({"path": path, "format": self.fmt, "dtype": self.dtype.name, "documents": len(self.docs),
+                             "tokens": int(lengths.sum()), "samples": None,
+                             "sha256": {f: formats.sha256(d) for f, d in files.items()}})  # fmt: skip
+        self.docs, self.tokens = [], 0
+
+    def _flush_mds(self, limit: int | None = None) -> None:
+        if not self.samples:
+            return
+        allrows = np.concatenate(self.samples)
+        take = allrows if limit is None else allrows[:limit]
+        rest = allrows[len(take) :]
+        name = f"shard.{len(self.index):05d}.mds"
+        data = formats.mds_shard(take, self.dtype)
+        io.write_bytes(io.join(self.out, self.rel, name), data)
+        self.index.append(formats.mds_index_entry(name, data, len(take), self.dtype, self.params.seq_len))
+        self.entries.append({"path": f"{self.rel}/{name}", "format": "mds", "dtype": self.dtype.name,
+                             "documents": self.mds_docs, "tokens": int(take.size), "samples": len(take),
+                             "sha256": {name: formats.sha256(data)}})  # fmt: skip
+        self.mds_docs = 0
+        self.samples = [rest] if len(rest) else []
+
+    def close(self) -> list[dict]:
+        if self.fmt == "mds":
+            self._flush_mds()
+            data = _json_bytes({"shards": self.index, "version": 2})
+            io.write_bytes(io.join(self.out, self.rel, "index.json"), data)
+            if self.entries:  # the index travels with the stream's first shard
+                self.entries[0]["sha256"]["index.json"] = formats.sha256(data)
+        else:
+            self._flush()
+        return self.entries
+
+
+def _json_bytes(obj: dict) -> bytes:
+    import json
+
+    return (json.dumps(obj, sort_keys=True, indent=2) + "\n").encode()
+
+
+def manifest(p: dict, entries: list[list[dict]], params: EmitParams) -> dict:
+    """Assemble, validate and write manifest.json (+ the tokenizer and the Megatron data-args file); commit."""
+    t, mixture = p["tokens"], p["mixture"]
+    available = np.array([s["tokens"] for s in mixture["skills"]], np.int64)
+    weights = np.array(mixture["weights"], np.float64)
+    budget = params.token_budget or int(available.sum())
+    draw = np.round(weights * budget).astype(np.int64)
+    io.write_bytes(io.join(p["out"], "tokenizer.json"), io.read_bytes(t["tokenizer"]["path"]))
+    skills, blend = [], []
+    for s, shards in zip(mixture["skills"], entries, strict=True):
+        i = s["skill"]
+        skills.append({"skill": i, "label": s["label"], "weight": float(weights[i]), "documents": s["documents"],
+                       "tokens_available": int(available[i]), "tokens_to_draw": int(draw[i]),
+                       "repeat_factor": round(float(draw[i] / available[i]), 6), "shards": shards})  # fmt: skip
+        megatron = [x for x in shards if x["format"] == "megatron"]
+        total = sum(x["tokens"] for x in megatron)
+        blend += [(round(float(weights[i]) * x["tokens"] / total, 8), x["path"]) for x in megatron]
+    args_file = None
+    if "megatron" in params.formats:
+        args_file = "megatron-data-args.txt"
+        io.write_bytes(io.join(p["out"], args_file), (" ".join(f"{w} {path}" for w, path in blend) + "\n").encode())
+    streams = [{"local": f"skill-{s['skill']:05d}/mds", "proportion": s["weight"], "repeat": s["repeat_factor"]}
+               for s in skills] if "mds" in params.formats else []  # fmt: skip
+    doc = {"version": 1, "seq_len": params.seq_len, "token_budget": budget, "seed": params.seed,
+           "formats": list(params.formats),
+           "tokenizer": {"source": t["tokenizer"]["source"], "path": "tokenizer.json",
+                         "vocab_size": t["tokenizer"]["vocab_size"], "eos_token": t["tokenizer"]["eos_token"],
+                         "eos_id": t["tokenizer"]["eos_id"], "sha256": t["tokenizer"]["sha256"]},
+           "mixture": {"method": mixture["method"], "params": mixture["params"], "fingerprint": mixture["fingerprint"]},
+           "skills": skills,
+           "trainer_inputs": {"megatron_data_args": args_file, "megatron_blend": blend, "mds_streams": streams,
+                              "mds_epoch_size": budget // params.seq_len if streams else None,
+                              "litdata_weights": [s["weight"] for s in skills]},
+           "lineage": _lineage(p, params)}  # fmt: skip
+    Manifest.model_validate(doc)
+    io.write_bytes(io.join(p["out"], "manifest.json"), _json_bytes(doc))
+    io.commit(p["out"], {"fingerprint": p["fingerprint"], "skills": len(skills), "token_budget": budget})
+    io.point_latest(io.join(p["run"], "shards"), p["fingerprint"])
+    return doc
+
+
+def _lineage(p: dict, params: EmitParams) -> dict:
+    t, mixture = p["tokens"], p["mixture"]
+    ingest = io.latest(io.join(p["run"], "documents"))
+    dedup = io.latest(io.join(p["run"], "attributes", "dedup"))
+    return {"input": {"ingest": ingest, "dedup": dedup}, "emit": {"fingerprint": p["fingerprint"],
+                                                                   "params": params.model_dump()},
+            "mixture": mixture["provenance"] | {"fingerprint": mixture["fingerprint"]},
+            "tokens": {"fingerprint": t["fingerprint"], "params": t["params"]},
+            "packages": {k: importlib.metadata.version(k) for k in ("skillmix", "tokenizers", "numpy", "pyarrow")},
+            }  # fmt: skip
+
+
+def latest_manifest(run: str) -> str:
+    fp = io.latest(io.join(run, "shards"))
+    if fp is None:
+        raise InputError(f"{run}: no shards; run `skillmix emit --run {run}` first")
+    return io.join(run, "shards", fp, "manifest.json")
