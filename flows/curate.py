@@ -1,4 +1,4 @@
-"""Curate: every stage, chained as subflows (today: ingest, dedup, skills; later stages plug in here).
+"""Curate: every stage, chained as subflows: ingest, dedup, skills, tokens, mix, emit -> manifest.json.
 
 Stage flows run their tasks on Dask: a LocalCluster by default, or the cluster at `dask_address`.
 """
@@ -8,9 +8,12 @@ from __future__ import annotations
 from prefect import flow
 
 from flows.dedup import dedup
+from flows.emit import emit
 from flows.ingest import ingest
+from flows.mix import mix
 from flows.runtime import task_runner
 from flows.skills import skills
+from flows.tokens import tokens
 from schemas.config import PipelineParams
 
 
@@ -27,4 +30,14 @@ def curate(
     ingested = ingest.with_options(task_runner=runner)(inputs, run, params.ingest)
     deduped = dedup.with_options(task_runner=runner)(run, params.dedup)
     skilled = skills.with_options(task_runner=runner)(run, params.embed, params.skills)
-    return {"ingest": ingested.summary, "dedup": deduped, "skills": skilled}
+    tokened = tokens.with_options(task_runner=runner)(run, params.tokens)
+    mixture = mix(run, params.mix)
+    manifest = emit.with_options(task_runner=runner)(run, params.emit)
+    return {
+        "ingest": ingested.summary,
+        "dedup": deduped,
+        "skills": skilled,
+        "tokens": tokened,
+        "mix": mixture,
+        "manifest": manifest,
+    }

@@ -77,7 +77,7 @@ def _local_api(dask_address: str | None) -> None:
         share_local_api()
 
 
-STAGE_UNITS = {"ingest": "B", "dedup": "docs", "skills": "docs"}
+STAGE_UNITS = {"ingest": "B", "dedup": "docs", "skills": "docs", "tokens": "docs"}
 
 
 def _with_progress(run: str, stages: list[str], flow, *args):
@@ -260,6 +260,175 @@ def skills(
                   "skill_sizes.png" + (", skills_vs_label.png)" if s["agreement"] else ")"))  # fmt: skip
 
 
+def _print_tokens(s: dict) -> None:
+    t = Table(title=f"tokens {s['fingerprint']}", show_header=True, header_style="bold")
+    for col in ("skill", "documents", "tokens", "shannon", "conditional", "joint"):
+        t.add_column(col, justify="right")
+    for k in s["skills"]:
+        t.add_row(str(k["skill"]), f"{k['documents']:,}", f"{k['tokens']:,}", f"{k['shannon']:.3f}",
+                  f"{k['conditional']:.3f}", f"{k['joint']:.3f}")  # fmt: skip
+    t.add_row("total", f"{s['documents']:,}", f"{s['tokens']:,}", "", "", "")
+    console.print(t)
+    tok = s["tokenizer"]
+    eos = f"EOS {escape(tok['eos_token'])} = {tok['eos_id']}"
+    console.print(f"tokenizer: {escape(tok['source'])}, vocabulary {tok['vocab_size']:,}, {eos}, "
+                  f"sha256 {tok['sha256'][:16]}...; entropies in nats")  # fmt: skip
+
+
+def _print_mixture(doc: dict) -> None:
+    t = Table(title=f"{doc['method']} mixture {doc['fingerprint']}", show_header=True, header_style="bold")
+    for col, justify in (("skill", "right"), ("label", "left"), ("tokens", "right"), ("weight", "right")):
+        t.add_column(col, justify=justify)
+    for k in doc["skills"]:
+        t.add_row(str(k["skill"]), escape(k["label"]), f"{k['tokens']:,}", f"{k['weight']:.4f}")
+    t.add_row("", "sum", "", f"{sum(doc['weights']):.4f}")
+    console.print(t)
+
+
+def _print_manifest(uri: str) -> None:
+    from tasks.common import io
+
+    m = io.read_json(uri)
+    t = Table(title=f"manifest: {m['token_budget']:,} tokens, seq_len {m['seq_len']}", header_style="bold")
+    for col in ("skill", "weight", "available", "to draw", "repeat", "shards"):
+        t.add_column(col, justify="right")
+    for k in m["skills"]:
+        t.add_row(str(k["skill"]), f"{k['weight']:.4f}", f"{k['tokens_available']:,}", f"{k['tokens_to_draw']:,}",
+                  f"{k['repeat_factor']:.2f}x", str(len(k["shards"])))  # fmt: skip
+    console.print(t)
+
+
+@app.command()
+def tokens(
+    run: RunOpt,
+    tokenizer: Annotated[
+        str | None, typer.Option(help="tokenizer.json or a directory with one (default: train)")
+    ] = None,
+    vocab_size: Annotated[int, typer.Option(help="vocabulary of the trained byte-level BPE")] = 8192,
+    eos_token: Annotated[str, typer.Option(help="end-of-sequence token appended to every document")] = "<|endoftext|>",
+    dask_address: DaskOpt = None,
+    workers: WorkersOpt = None,
+) -> None:
+    """Train (or load) a tokenizer, tokenize RUN's kept documents, per-skill token statistics -> attributes/tokens/."""
+    from flows.runtime import task_runner
+    from flows.tokens import tokens as tokens_flow
+    from schemas.config import TokensParams
+
+    params = _validated("tokens", lambda: TokensParams(tokenizer=tokenizer, vocab_size=vocab_size, eos_token=eos_token))
+    _local_api(dask_address)
+    flow = tokens_flow.with_options(task_runner=task_runner(dask_address, workers))
+    s = _with_progress(run, ["tokens"], flow, run, params)
+    _print_tokens(s)
+    console.print(f"attributes: {s['attributes']}\ntokenizer:  {s['tokenizer']['path']}")
+
+
+@app.command()
+def mix(
+    run: RunOpt,
+    method: Annotated[
+        str,
+        typer.Option(
+            help="natural, stratified, temperature, entropy-shannon, entropy-conditional, entropy-joint or entropy-vne"
+        ),
+    ] = "entropy-conditional",
+    temperature: Annotated[float, typer.Option(help="tau for --method temperature: weights ~ tokens^(1/tau)")] = 2.0,
+) -> None:
+    """Weights over RUN's skills -> RUN/mixture/<fp>/mixture.json."""
+    from flows.mix import mix as mix_flow
+    from schemas.config import MixParams
+
+    params = _validated("mix", lambda: MixParams(method=method, temperature=temperature))
+    _local_api(None)
+    doc = _run_flow(mix_flow, run, params)
+    _print_mixture(doc)
+
+
+@app.command()
+def emit(
+    run: RunOpt,
+    seq_len: Annotated[int, typer.Option(help="training sequence length (MDS samples)")] = 1024,
+    token_budget: Annotated[int | None, typer.Option(help="tokens to draw in all (default: all available)")] = None,
+    formats: Annotated[str, typer.Option(help="comma-separated: megatron, mds, flat")] = "megatron,mds,flat",
+    dask_address: DaskOpt = None,
+    workers: WorkersOpt = None,
+) -> None:
+    """Per-skill shards (Megatron .bin/.idx, MDS, flat .bin) and manifest.json -> RUN/shards/<fp>/."""
+    from flows.emit import emit as emit_flow
+    from flows.runtime import task_runner
+    from schemas.config import EmitParams
+
+    fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
+    params = _validated("emit", lambda: EmitParams(seq_len=seq_len, token_budget=token_budget, formats=fmts))
+    _local_api(dask_address)
+    uri = _run_flow(emit_flow.with_options(task_runner=task_runner(dask_address, workers)), run, params)
+    _print_manifest(uri)
+    console.print(f"manifest: {uri}\ncheck it:  skillmix verify {uri}")
+
+
+@app.command()
+def verify(manifest: Annotated[str, typer.Argument(help="a manifest.json written by `skillmix emit`")]) -> None:
+    """Recompute every shard's sha256, token and document counts; exit 1 naming the first mismatch."""
+    from tasks.shards.verify import VerifyError
+    from tasks.shards.verify import verify as verify_manifest
+
+    try:
+        out = verify_manifest(manifest)
+    except VerifyError as e:
+        _fail(str(e), code=1)
+    console.print(f"[green]ok[/]: {out['skills']} skills, {out['shards']} shards, {out['files']} files, "
+                  f"{out['tokens']:,} tokens match {escape(manifest)}")  # fmt: skip
+
+
+@app.command()
+def run(
+    inputs: Annotated[list[str], typer.Argument(help=INPUTS_HELP)],
+    run: RunOpt,
+    source_field: Annotated[str, typer.Option(help="field with the source/domain label ('' = file name)")] = "source",
+    k: Annotated[str, typer.Option("--k", help="number of skills or 'auto'")] = "auto",
+    mixture: Annotated[str, typer.Option(help="mixture method (see `skillmix mix --help`)")] = "entropy-conditional",
+    seq_len: Annotated[int, typer.Option(help="training sequence length")] = 1024,
+    dask_address: DaskOpt = None,
+    workers: WorkersOpt = None,
+) -> None:
+    """The whole curate flow: ingest -> dedup -> skills -> tokens -> mix -> emit, ending in a verified manifest."""
+    from schemas.config import EmitParams, IngestParams, MixParams, PipelineParams, SkillsParams
+    from tasks.common import io
+    from tasks.common.errors import InputError
+
+    if k != "auto" and not k.isdigit():
+        _fail(f"invalid skills option: --k {k!r}: give a whole number of skills or 'auto'")
+    params = _validated("run", lambda: PipelineParams(
+        ingest=IngestParams(source_field=source_field or None), skills=SkillsParams(k=None if k == "auto" else int(k)),
+        mix=MixParams(method=mixture), emit=EmitParams(seq_len=seq_len)))  # fmt: skip
+    try:
+        io.discover(inputs)
+    except InputError as e:
+        _fail(str(e))
+    _local_api(dask_address)
+    _curate_and_report(run, inputs, params, dask_address, workers)
+
+
+def _curate_and_report(run: str, inputs: list[str], params, dask_address, workers) -> dict:
+    from flows.curate import curate
+    from tasks.shards.verify import VerifyError
+    from tasks.shards.verify import verify as verify_manifest
+
+    summaries = _with_progress(run, list(STAGE_UNITS), curate, inputs, run, params, dask_address, workers)
+    _print_ingest(summaries["ingest"])
+    _print_dedup(summaries["dedup"])
+    _print_skills(summaries["skills"])
+    _print_tokens(summaries["tokens"])
+    _print_mixture(summaries["mix"])
+    _print_manifest(summaries["manifest"])
+    try:
+        checked = verify_manifest(summaries["manifest"])
+    except VerifyError as e:
+        _fail(f"the manifest just written does not verify: {e}", code=1)
+    console.print(f"[green]verified[/]: {checked['shards']} shards, {checked['tokens']:,} tokens "
+                  f"(skillmix verify {summaries['manifest']})")  # fmt: skip
+    return summaries
+
+
 @app.command("sample-corpus")
 def sample_corpus(
     out: Annotated[str, typer.Argument(help="output .jsonl or .jsonl.gz file (a directory gets sample-corpus.jsonl)")],
@@ -330,8 +499,7 @@ def demo(
     dask_address: DaskOpt = None,
     workers: WorkersOpt = None,
 ) -> None:
-    """The main job: build the sample corpus and run every stage on it (ingest, dedup, skills); prints the results."""
-    from flows.curate import curate
+    """The main job: the sample corpus through every stage to a verified manifest; prints where the results are."""
     from schemas.config import IngestParams, PipelineParams, SampleCorpusParams
     from tasks.common import io
     from tasks.sample import corpus
@@ -343,14 +511,12 @@ def demo(
     console.print(f"[bold]sample corpus[/]: {len(recs):,} documents -> {corpus_uri}")
     params = PipelineParams(ingest=IngestParams(source_field="domain"))
     _local_api(dask_address)
-    summaries = _with_progress(run, list(STAGE_UNITS), curate, [corpus_uri], run, params, dask_address, workers)
-    _print_ingest(summaries["ingest"])
-    _print_dedup(summaries["dedup"])
-    _print_skills(summaries["skills"])
+    summaries = _curate_and_report(run, [corpus_uri], params, dask_address, workers)
     console.rule("results")
     s = summaries["ingest"]
     rows = [("documents", s["documents"]), ("rejected", s["rejected_uri"]),
-            ("dedup", summaries["dedup"]["attributes"]), ("skills", summaries["skills"]["attributes"])]  # fmt: skip
+            ("dedup", summaries["dedup"]["attributes"]), ("skills", summaries["skills"]["attributes"]),
+            ("tokens", summaries["tokens"]["attributes"]), ("manifest", summaries["manifest"])]  # fmt: skip
     rows += [(f"{stage} report", io.join(run, "report", stage, f"summary.json (+ {stage}.png)"))
              for stage in ("ingest", "dedup")]  # fmt: skip
     rows += [("skills report", io.join(run, "report", "skills", "summary.json (+ skills.json, skills_map.png, "

@@ -1,0 +1,25 @@
+"""Prefect tasks for emit: plan, one task per skill (shards), the manifest."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from schemas.config import EmitParams
+from tasks.shards import stage
+
+
+@task(name="plan-emit", cache_policy=NO_CACHE)
+def plan_emit(run: str, params: EmitParams) -> dict:
+    return stage.plan(run, params)
+
+
+@task(name="emit-skill", cache_policy=NO_CACHE, tags=["cpu"], task_run_name="emit-skill-{skill}")
+def emit_skill(plan: dict, skill: int, params: EmitParams) -> list[dict]:
+    """One skill's shards in every format; their manifest entries."""
+    return stage.emit_skill(plan, skill, params)
+
+
+@task(name="write-manifest", cache_policy=NO_CACHE)
+def write_manifest(plan: dict, entries: list[list[dict]], params: EmitParams) -> dict:
+    return stage.manifest(plan, entries, params)
