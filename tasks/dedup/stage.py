@@ -33,7 +33,10 @@ def plan(run: str, params: DedupParams, against: str | None = None) -> DedupPlan
     """What to dedup (the run's latest ingest) and where; `done` when already committed."""
     docs = ingest_stage.latest(run).documents
     prior = _compatible_index(against, params) if against else None
-    inputs = [f"{p.uri}:{p.num_rows}" for p in docs.partitions] + ([prior.uri] if prior else [])
+    # the documents by ingest fingerprint and partition names, not paths: the same corpus gives the same
+    # fingerprint in any run directory (what makes manifests byte-identical across runs)
+    ingest_fp = docs.uri.rstrip("/").rsplit("/", 1)[-1]
+    inputs = [ingest_fp, *(f"{p.name}:{p.num_rows}" for p in docs.partitions)] + ([prior.uri] if prior else [])
     fp = params.fingerprint(*inputs)
     offsets = tuple(int(x) for x in np.cumsum([0] + [p.num_rows for p in docs.partitions])[:-1])
     p = DedupPlan(run=run.rstrip("/"), fingerprint=fp, documents=docs, offsets=offsets, against=prior)
