@@ -11,7 +11,7 @@ runner = CliRunner()
 
 def test_help_lists_the_commands():
     out = runner.invoke(app, ["--help"]).output
-    for command in ("sample-corpus", "ingest", "dedup", "skills", "demo"):
+    for command in ("sample-corpus", "ingest", "dedup", "skills", "tokens", "mix", "emit", "verify", "run", "demo"):
         assert command in out
 
 
@@ -95,4 +95,26 @@ def test_skills_prints_the_skills_table_and_agreement(planted, tmp_path):
 )
 def test_skills_option_errors_are_named(tmp_path, args, message):
     res = runner.invoke(app, ["skills", "--run", str(tmp_path), *args])
+    assert res.exit_code == 2 and message in " ".join(res.output.split()), res.output
+
+
+def test_verify_exits_1_naming_the_problem(tmp_path):
+    res = runner.invoke(app, ["verify", str(tmp_path / "manifest.json")])
+    assert res.exit_code == 1 and "no such manifest" in res.output
+    (tmp_path / "manifest.json").write_text('{"version": 1}')
+    res = runner.invoke(app, ["verify", str(tmp_path / "manifest.json")])
+    assert res.exit_code == 1 and "not a valid manifest" in res.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["mix", "--run", "r", "--method", "magic"], "method: Input should be 'natural'"),
+        (["emit", "--run", "r", "--formats", "megatron,parquet"], "formats.1: Input should be 'megatron'"),
+        (["tokens", "--run", "r", "--vocab-size", "10"], "vocab_size: Input should be greater than or equal to 300"),
+        (["run", "x.jsonl", "--run", "r", "--k", "lots"], "--k 'lots'"),
+    ],
+)
+def test_stage_option_errors_are_named(args, message):
+    res = runner.invoke(app, args)
     assert res.exit_code == 2 and message in " ".join(res.output.split()), res.output
