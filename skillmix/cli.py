@@ -296,6 +296,10 @@ def _print_manifest(uri: str) -> None:
         t.add_row(str(k["skill"]), f"{k['weight']:.4f}", f"{k['tokens_available']:,}", f"{k['tokens_to_draw']:,}",
                   f"{k['repeat_factor']:.2f}x", str(len(k["shards"])))  # fmt: skip
     console.print(t)
+    repeated = [str(k["skill"]) for k in m["skills"] if k["repeat_factor"] > 1]
+    if repeated:
+        console.print(f"[yellow]repeated[/]: skills {', '.join(repeated)} hold fewer tokens than their share of the "
+                      "budget; the trainer draws them more than once (repeat factor above)")  # fmt: skip
 
 
 @app.command()

@@ -60,3 +60,16 @@ def test_training_free_mixtures_sum_to_one_and_have_their_limits():
 
 def test_the_committed_manifest_schema_is_the_generated_one():
     assert SCHEMA_PATH.read_text() == schema_text(), "run: python -m schemas.manifest"
+
+
+def test_a_skill_with_no_tokens_is_named(tmp_path, monkeypatch):
+    from schemas.config import EmitParams
+    from tasks.shards import stage as shards_stage
+
+    tokens = {"fingerprint": "t1", "skills": []}
+    skills = [{"skill": 0, "label": "code", "tokens": 10}, {"skill": 1, "label": "empty, none", "tokens": 0}]
+    mixture = {"fingerprint": "m1", "provenance": {"tokens": "t1"}, "skills": skills}
+    monkeypatch.setattr(shards_stage.tokens_stage, "latest", lambda run: ("uri", {"summary": tokens, "partitions": []}))
+    monkeypatch.setattr(shards_stage.mixing_stage, "latest", lambda run: mixture)
+    with pytest.raises(InputError, match=r"skill 1 \(empty, none\) has no tokens"):
+        shards_stage.plan(str(tmp_path), EmitParams())
