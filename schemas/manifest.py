@@ -52,7 +52,7 @@ class SkillEntry(_Model):
 class TrainerInputs(_Model):
     megatron_data_args: str | None = Field(description="file for --data-args-path: 'weight prefix' pairs")
     megatron_blend: list[tuple[float, str]] = Field(description="the same pairs")
-    mds_streams: list[dict] = Field(description="one MosaicML Stream per skill: local, proportion, repeat")
+    mds_streams: list[dict] = Field(description="one MosaicML Stream(**entry) per skill: local (relative), proportion")
     mds_epoch_size: int | None = Field(description="samples per epoch that meet the token budget")
     litdata_weights: list[float] = Field(description="CombinedStreamingDataset weights, skills in order")
 

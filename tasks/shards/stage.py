@@ -177,7 +177,8 @@ def manifest(p: dict, entries: list[list[dict]], params: EmitParams) -> dict:
     if "megatron" in params.formats:
         args_file = "megatron-data-args.txt"
         io.write_bytes(io.join(p["out"], args_file), (" ".join(f"{w} {path}" for w, path in blend) + "\n").encode())
-    streams = [{"local": f"skill-{s['skill']:05d}/mds", "proportion": s["weight"], "repeat": s["repeat_factor"]}
+    # Stream(**entry) takes one of proportion / repeat / choose; the repeat factors are in `skills`
+    streams = [{"local": f"skill-{s['skill']:05d}/mds", "proportion": s["weight"]}
                for s in skills] if "mds" in params.formats else []  # fmt: skip
     doc = {"version": 1, "seq_len": params.seq_len, "token_budget": budget, "seed": params.seed,
            "formats": list(params.formats),
