@@ -379,8 +379,9 @@ def verify(manifest: Annotated[str, typer.Argument(help="a manifest.json written
         out = verify_manifest(manifest)
     except VerifyError as e:
         _fail(str(e), code=1)
-    console.print(f"[green]ok[/]: {out['skills']} skills, {out['shards']} shards, {out['files']} files, "
-                  f"{out['tokens']:,} tokens match {escape(manifest)}")  # fmt: skip
+    per_format = ", ".join(f"{f} {n:,}" for f, n in out["tokens"].items())
+    console.print(f"[green]ok[/]: {out['skills']} skills, {out['shards']} shards, {out['files']} files, tokens "
+                  f"({per_format}) match {escape(manifest)}")  # fmt: skip
 
 
 @app.command()
@@ -428,7 +429,8 @@ def _curate_and_report(run: str, inputs: list[str], params, dask_address, worker
         checked = verify_manifest(summaries["manifest"])
     except VerifyError as e:
         _fail(f"the manifest just written does not verify: {e}", code=1)
-    console.print(f"[green]verified[/]: {checked['shards']} shards, {checked['tokens']:,} tokens "
+    per_format = ", ".join(f"{f} {n:,}" for f, n in checked["tokens"].items())
+    console.print(f"[green]verified[/]: {checked['shards']} shards, tokens {per_format} "
                   f"(skillmix verify {summaries['manifest']})")  # fmt: skip
     return summaries
 

@@ -25,7 +25,8 @@ def _inside(root: str, rel: str) -> str:
 
 
 def verify(manifest_uri: str) -> dict:
-    """Check every shard; returns counts (shards, files, tokens). Raises VerifyError naming the first problem."""
+    """Check every shard; returns counts (shards, files, tokens per format). Raises VerifyError naming the first
+    problem."""
     if not io.exists(manifest_uri):
         raise VerifyError(f"{manifest_uri}: no such manifest")
     try:
@@ -36,7 +37,8 @@ def verify(manifest_uri: str) -> dict:
     tok = _read(root, m.tokenizer.path)
     if formats.sha256(tok) != m.tokenizer.sha256:
         raise VerifyError(f"{m.tokenizer.path}: sha256 differs from the manifest's tokenizer.sha256")
-    files = tokens = 0
+    files = 0
+    tokens: dict[str, int] = {}
     for skill in m.skills:
         for shard in skill.shards:
             base = shard.path.rsplit("/", 1)[0]
@@ -46,7 +48,7 @@ def verify(manifest_uri: str) -> dict:
                     raise VerifyError(f"{base}/{name} (skill {skill.skill}): sha256 differs from the manifest")
             _counts(shard, blobs)
             files += len(blobs)
-            tokens += shard.tokens
+            tokens[shard.format] = tokens.get(shard.format, 0) + shard.tokens
     if m.trainer_inputs.megatron_data_args:
         expect = " ".join(f"{w} {p}" for w, p in m.trainer_inputs.megatron_blend) + "\n"
         if _read(root, m.trainer_inputs.megatron_data_args).decode() != expect:
