@@ -65,8 +65,10 @@ def main() -> None:
         stage()
         uris = [io.join(plan.attributes_uri, f"part-{k:05d}", "tokens.parquet") for k in parts]
         refs = [tokens_stage.PartitionRef(uri=u, num_rows=1, table="tokens") for u in uris]
-        p = {"out": str(tmp / "shards"), "tokens": {"tokenizer": marker["summary"]["tokenizer"]}, "partitions": refs}
-        shutil.rmtree(tmp / "shards", ignore_errors=True)
+        p = shards_stage.EmitPlan(
+            run=str(tmp / "bench"), fingerprint="bench", tokens=marker["summary"], mixture={}, partitions=tuple(refs)
+        )
+        shutil.rmtree(p.out, ignore_errors=True)
         for s in range(plan.k):
             shards_stage.emit_skill(p, s, emit_params)
 

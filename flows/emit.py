@@ -14,12 +14,12 @@ from tasks.shards.prefect_tasks import emit_skill, plan_emit, write_manifest
 def emit(run: str, params: EmitParams = EmitParams()) -> str:
     """Write the shards and the manifest; returns the manifest's path (a no-op when committed)."""
     plan = plan_emit(run, params)
-    uri = io.join(plan["out"], "manifest.json")
-    if plan["done"]:
-        io.point_latest(io.join(plan["run"], "shards"), plan["fingerprint"])
+    uri = plan.manifest_uri
+    if plan.done:
+        io.point_latest(io.join(plan.run, "shards"), plan.fingerprint)
         print(f"emit: already committed with these tokens, mixture and params: {uri}")
         return uri
-    skills = range(len(plan["mixture"]["skills"]))
+    skills = range(len(plan.mixture["skills"]))
     entries = emit_skill.map(unmapped(plan), skills, unmapped(params)).result()
     doc = write_manifest(plan, entries, params)
     print(f"emit: {len(doc['skills'])} skills, budget {doc['token_budget']:,} tokens -> {uri}")

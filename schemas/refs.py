@@ -200,3 +200,19 @@ class TokensPlan(RunPlan):
     @property
     def report_uri(self) -> str:
         return self._under_run("report", "tokens")
+
+
+class EmitPlan(RunPlan):
+    """One emit: the token partitions, the tokens summary and mixture it packs, and the manifest's directory."""
+
+    tokens: dict  # the tokens stage's summary (tokenizer, per-skill counts)
+    mixture: dict  # mixture.json
+    partitions: tuple[PartitionRef, ...]  # token partitions, in input order
+
+    @property
+    def out(self) -> str:
+        return self._under_run("shards", self.fingerprint)
+
+    @property
+    def manifest_uri(self) -> str:
+        return self._under_run("shards", self.fingerprint, "manifest.json")

@@ -6,20 +6,21 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from schemas.config import EmitParams
+from schemas.refs import EmitPlan
 from tasks.shards import stage
 
 
 @task(name="plan-emit", cache_policy=NO_CACHE)
-def plan_emit(run: str, params: EmitParams) -> dict:
+def plan_emit(run: str, params: EmitParams) -> EmitPlan:
     return stage.plan(run, params)
 
 
 @task(name="emit-skill", cache_policy=NO_CACHE, tags=["cpu"], task_run_name="emit-skill-{skill}")
-def emit_skill(plan: dict, skill: int, params: EmitParams) -> list[dict]:
+def emit_skill(plan: EmitPlan, skill: int, params: EmitParams) -> list[dict]:
     """One skill's shards in every format; their manifest entries."""
     return stage.emit_skill(plan, skill, params)
 
 
 @task(name="write-manifest", cache_policy=NO_CACHE)
-def write_manifest(plan: dict, entries: list[list[dict]], params: EmitParams) -> dict:
+def write_manifest(plan: EmitPlan, entries: list[list[dict]], params: EmitParams) -> dict:
     return stage.manifest(plan, entries, params)

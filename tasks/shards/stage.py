@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from schemas.config import EmitParams
 from schemas.manifest import Manifest
-from schemas.refs import PartitionRef
+from schemas.refs import EmitPlan, PartitionRef
 from tasks.common import io
 from tasks.common.errors import InputError
 from tasks.mixing import stage as mixing_stage
@@ -28,7 +28,7 @@ from tasks.shards import formats
 from tasks.tokens import stage as tokens_stage
 
 
-def plan(run: str, params: EmitParams) -> dict:
+def plan(run: str, params: EmitParams) -> EmitPlan:
     """What to emit: the latest tokens and mixture, and the output directory; raises on a skill with no tokens."""
     tokens_uri, tmarker = tokens_stage.latest(run)
     mixture = mixing_stage.latest(run)
@@ -40,18 +40,17 @@ def plan(run: str, params: EmitParams) -> dict:
             raise InputError(f"skill {s['skill']} ({s['label']}) has no tokens: nothing can be drawn from it; "
                              "lower k, or remove it with --group-by")  # fmt: skip
     fp = params.fingerprint(t["fingerprint"], mixture["fingerprint"])
-    out = io.join(run.rstrip("/"), "shards", fp)
-    parts = [PartitionRef(uri=io.join(tokens_uri, p["name"]), num_rows=p["num_rows"], table="tokens")
-             for p in tmarker["partitions"]]  # fmt: skip
-    return {"run": run.rstrip("/"), "fingerprint": fp, "out": out, "tokens": t, "mixture": mixture,
-            "partitions": parts, "done": io.committed(out) is not None}  # fmt: skip
+    parts = tuple(PartitionRef(uri=io.join(tokens_uri, p["name"]), num_rows=p["num_rows"], table="tokens")
+                  for p in tmarker["partitions"])  # fmt: skip
+    p = EmitPlan(run=run.rstrip("/"), fingerprint=fp, tokens=t, mixture=mixture, partitions=parts)
+    return p.model_copy(update={"done": io.committed(p.out) is not None})
 
 
-def emit_skill(p: dict, skill: int, params: EmitParams) -> list[dict]:
+def emit_skill(p: EmitPlan, skill: int, params: EmitParams) -> list[dict]:
     """Write one skill's shards in every requested format; their manifest entries (paths relative)."""
-    vocab = p["tokens"]["tokenizer"]["vocab_size"]
-    writers = [_Writer(p["out"], skill, f, vocab, params) for f in params.formats]
-    for ref in p["partitions"]:
+    vocab = p.tokens["tokenizer"]["vocab_size"]
+    writers = [_Writer(p.out, skill, f, vocab, params) for f in params.formats]
+    for ref in p.partitions:
         if not ref.num_rows:
             continue
         t = io.read_table(ref, ["skill", "ids"])
@@ -156,14 +155,14 @@ def _json_bytes(obj: dict) -> bytes:
     return (json.dumps(obj, sort_keys=True, indent=2) + "\n").encode()
 
 
-def manifest(p: dict, entries: list[list[dict]], params: EmitParams) -> dict:
+def manifest(p: EmitPlan, entries: list[list[dict]], params: EmitParams) -> dict:
     """Assemble, validate and write manifest.json (+ the tokenizer and the Megatron data-args file); commit."""
-    t, mixture = p["tokens"], p["mixture"]
+    t, mixture = p.tokens, p.mixture
     available = np.array([s["tokens"] for s in mixture["skills"]], np.int64)
     weights = np.array(mixture["weights"], np.float64)
     budget = params.token_budget or int(available.sum())
     draw = np.round(weights * budget).astype(np.int64)
-    io.write_bytes(io.join(p["out"], "tokenizer.json"), io.read_bytes(t["tokenizer"]["path"]))
+    io.write_bytes(io.join(p.out, "tokenizer.json"), io.read_bytes(t["tokenizer"]["path"]))
     skills, blend = [], []
     for s, shards in zip(mixture["skills"], entries, strict=True):
         i = s["skill"]
@@ -176,7 +175,7 @@ def manifest(p: dict, entries: list[list[dict]], params: EmitParams) -> dict:
     args_file = None
     if "megatron" in params.formats:
         args_file = "megatron-data-args.txt"
-        io.write_bytes(io.join(p["out"], args_file), (" ".join(f"{w} {path}" for w, path in blend) + "\n").encode())
+        io.write_bytes(io.join(p.out, args_file), (" ".join(f"{w} {path}" for w, path in blend) + "\n").encode())
     # Stream(**entry) takes one of proportion / repeat / choose; the repeat factors are in `skills`
     streams = [{"local": f"skill-{s['skill']:05d}/mds", "proportion": s["weight"]}
                for s in skills] if "mds" in params.formats else []  # fmt: skip
@@ -192,17 +191,17 @@ def manifest(p: dict, entries: list[list[dict]], params: EmitParams) -> dict:
                               "litdata_weights": [s["weight"] for s in skills]},
            "lineage": _lineage(p, params)}  # fmt: skip
     Manifest.model_validate(doc)
-    io.write_bytes(io.join(p["out"], "manifest.json"), _json_bytes(doc))
-    io.commit(p["out"], {"fingerprint": p["fingerprint"], "skills": len(skills), "token_budget": budget})
-    io.point_latest(io.join(p["run"], "shards"), p["fingerprint"])
+    io.write_bytes(io.join(p.out, "manifest.json"), _json_bytes(doc))
+    io.commit(p.out, {"fingerprint": p.fingerprint, "skills": len(skills), "token_budget": budget})
+    io.point_latest(io.join(p.run, "shards"), p.fingerprint)
     return doc
 
 
-def _lineage(p: dict, params: EmitParams) -> dict:
-    t, mixture = p["tokens"], p["mixture"]
-    ingest = io.latest(io.join(p["run"], "documents"))
-    dedup = io.latest(io.join(p["run"], "attributes", "dedup"))
-    return {"input": {"ingest": ingest, "dedup": dedup}, "emit": {"fingerprint": p["fingerprint"],
+def _lineage(p: EmitPlan, params: EmitParams) -> dict:
+    t, mixture = p.tokens, p.mixture
+    ingest = io.latest(io.join(p.run, "documents"))
+    dedup = io.latest(io.join(p.run, "attributes", "dedup"))
+    return {"input": {"ingest": ingest, "dedup": dedup}, "emit": {"fingerprint": p.fingerprint,
                                                                    "params": params.model_dump()},
             "mixture": mixture["provenance"] | {"fingerprint": mixture["fingerprint"]},
             "tokens": {"fingerprint": t["fingerprint"], "params": t["params"]},
