@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from prefect import task
+from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from schemas.config import EmitParams
@@ -23,4 +24,10 @@ def emit_skill(plan: EmitPlan, skill: int, params: EmitParams) -> list[dict]:
 
 @task(name="write-manifest", cache_policy=NO_CACHE)
 def write_manifest(plan: EmitPlan, entries: list[list[dict]], params: EmitParams) -> dict:
-    return stage.manifest(plan, entries, params)
+    """manifest.json (+ tokenizer, data-args file); a table artifact of the budget per skill."""
+    doc = stage.manifest(plan, entries, params)
+    rows = [{"skill": k["skill"], "label": k["label"], "weight": round(k["weight"], 4),
+             "tokens_available": k["tokens_available"], "tokens_to_draw": k["tokens_to_draw"],
+             "repeat_factor": k["repeat_factor"], "shards": len(k["shards"])} for k in doc["skills"]]  # fmt: skip
+    create_table_artifact(rows, key="manifest", description=f"token budget per skill: {plan.manifest_uri}")
+    return doc
