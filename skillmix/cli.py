@@ -435,6 +435,34 @@ def _curate_and_report(run: str, inputs: list[str], params, dask_address, worker
     return summaries
 
 
+@app.command()
+def train(
+    manifest: Annotated[str, typer.Argument(help="a manifest.json written by `skillmix emit`")],
+    out: Annotated[str, typer.Option("--out", help="directory for checkpoints, metrics.parquet and plots")],
+    preset: Annotated[str, typer.Option(help="tiny (CPU) or 125m (GPU)")] = "tiny",
+    steps: Annotated[int, typer.Option(min=1, help="optimizer steps")] = 200,
+    mixing: Annotated[str, typer.Option(help="static (manifest weights) or skillit")] = "static",
+    graph: Annotated[str | None, typer.Option(help="Skill-It skills graph (.npy, k x k); default identity")] = None,
+    seq_len: Annotated[int, typer.Option(help="training sequence length")] = 128,
+    batch_size: Annotated[int, typer.Option(help="sequences per step")] = 8,
+    eval_every: Annotated[int, typer.Option(help="steps between per-skill evaluations and checkpoints")] = 50,
+    device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
+) -> None:
+    """Train a GPT-2-style model on MANIFEST's shards; resumes from OUT/checkpoint.pt; per-skill losses."""
+    from flows.train import train as train_flow
+    from tasks.train.loop import PRESETS, TrainConfig
+
+    if preset not in PRESETS:
+        _fail(f"invalid train option: --preset {preset!r}: one of {', '.join(PRESETS)}")
+    cfg = TrainConfig(preset=preset, steps=steps, seq_len=seq_len, batch_size=batch_size,
+                      eval_every=eval_every)  # fmt: skip
+    _local_api(None)
+    s = _run_flow(train_flow, manifest, out, cfg, mixing, graph, device)
+    losses = ", ".join(f"{k}: {v:.3f}" for k, v in s["final_val_loss"].items())
+    console.print(f"{s['steps']} steps, {s['parameters']:,} parameters; final validation loss per skill: {losses}")
+    console.print(f"metrics: {out}/metrics.parquet (+ training.png, summary.json, checkpoint.pt)")
+
+
 @app.command("sample-corpus")
 def sample_corpus(
     out: Annotated[str, typer.Argument(help="output .jsonl or .jsonl.gz file (a directory gets sample-corpus.jsonl)")],

@@ -190,6 +190,16 @@ def write_arrays(uri: str, **arrays: Any) -> None:
     write_bytes(uri, buf.getvalue())
 
 
+def memmap(uri: str, dtype: str) -> Any:
+    """A read-only numpy view of a raw array file: memory-mapped when local, read into memory otherwise."""
+    import numpy as np
+
+    fs, path = fs_path(uri)
+    if _is_local(fs):
+        return np.memmap(path, dtype=dtype, mode="r")
+    return np.frombuffer(read_bytes(uri), dtype)
+
+
 def read_arrays(uri: str) -> dict[str, Any]:
     import numpy as np
 

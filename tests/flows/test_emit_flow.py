@@ -198,3 +198,33 @@ def test_megatron_index_layout_for_a_known_case():
     with pytest.raises(ValueError, match="magic"):
         formats.read_megatron_idx(b"x" * 40)
     assert formats.megatron_dtype(65499) == np.uint16 and formats.megatron_dtype(65500) == np.int32
+
+
+TRAIN = dict(preset="tiny", steps=12, batch_size=4, seq_len=16, eval_every=4, eval_windows=2)
+
+
+def test_training_on_the_manifest_resumes_to_the_uninterrupted_result(built, tmp_path):
+    from tasks.train import loop
+    from tasks.train import stage as train_stage
+
+    path, m = manifest_of(built)
+    cfg = loop.TrainConfig(**TRAIN)
+    whole = train_stage.train(path, str(tmp_path / "whole"), cfg)
+    assert train_stage.train(path, str(tmp_path / "crashed"), cfg, stop_at=4) == {"stopped_at": 4}
+    resumed = train_stage.train(path, str(tmp_path / "crashed"), cfg)
+    assert resumed["final_val_loss"] == whole["final_val_loss"]
+    a = pq.read_table(tmp_path / "whole" / "metrics.parquet")
+    assert a.equals(pq.read_table(tmp_path / "crashed" / "metrics.parquet"))
+    assert a.column_names == ["step", "skill", "val_loss", "weight"]
+    assert sorted(set(a["step"].to_pylist())) == [0, 4, 8, 12] and a.num_rows == 4 * len(m["skills"])
+    assert (tmp_path / "whole" / "training.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_skillit_mixing_moves_the_weights(built, tmp_path):
+    from tasks.train import loop
+    from tasks.train import stage as train_stage
+
+    path, m = manifest_of(built)
+    s = train_stage.train(path, str(tmp_path / "skillit"), loop.TrainConfig(**TRAIN), mixing="skillit")
+    assert sum(s["final_weights"]) == pytest.approx(1.0)
+    assert s["final_weights"] != pytest.approx([k["weight"] for k in m["skills"]], abs=1e-3)

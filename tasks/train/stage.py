@@ -1,0 +1,108 @@
+"""The train stage over files: a manifest's token streams in, checkpoints, metrics.parquet and plots out.
+
+Streams: each skill's Megatron or flat shards (the same raw token bytes), memory-mapped. The last 10% of a
+skill's tokens are its validation set. A checkpoint is written after every evaluation; a run whose
+checkpoint exists resumes from it (same config required) and ends exactly where an uninterrupted run ends.
+"""
+
+from __future__ import annotations
+
+import io as _io
+import json
+from dataclasses import asdict
+
+import numpy as np
+import pyarrow as pa
+import torch
+
+from tasks.common import io, plots
+from tasks.common.errors import InputError
+from tasks.mixing import policies
+from tasks.train import loop
+
+
+def streams(manifest_uri: str, seq_len: int) -> tuple[dict, list[np.ndarray], list[np.ndarray]]:
+    """(manifest, train streams, validation streams), one per skill, from its Megatron or flat shards."""
+    m = io.read_json(manifest_uri)
+    root = manifest_uri.rsplit("/", 1)[0]
+    fmt = "flat" if "flat" in m["formats"] else "megatron"
+    if fmt not in m["formats"]:
+        raise InputError(f"{manifest_uri}: training reads flat or Megatron shards; emit with --formats flat")
+    train, val = [], []
+    for k in m["skills"]:
+        parts = []
+        for s in (s for s in k["shards"] if s["format"] == fmt):
+            parts.append(io.memmap(io.join(root, s["path"] + (".bin" if fmt == "megatron" else "")), s["dtype"]))
+        try:
+            t, v = loop.split(np.concatenate(parts) if len(parts) > 1 else parts[0], seq_len)
+        except ValueError as e:
+            raise InputError(f"skill {k['skill']} ({k['label']}): {e}; lower --seq-len") from e
+        train.append(t)
+        val.append(v)
+    return m, train, val
+
+
+def policy_for(mixing: str, m: dict, graph: str | None = None):
+    weights = np.array([k["weight"] for k in m["skills"]])
+    if mixing == "static":
+        return policies.Static(weights)
+    if mixing == "skillit":
+        return policies.SkillIt(len(weights), np.load(graph) if graph else None)
+    raise InputError(f"--mixing {mixing}: this build has static and skillit (Aioli is not built yet)")
+
+
+def train(manifest_uri: str, out: str, cfg: loop.TrainConfig, mixing: str = "static", graph: str | None = None,
+          device: str = "cpu", stop_at: int | None = None) -> dict:  # fmt: skip
+    """Train (or resume) into `out`; returns the summary. `stop_at` ends early (as a crash would), for tests."""
+    m, train_streams, val_streams = streams(manifest_uri, cfg.seq_len)
+    policy = policy_for(mixing, m, graph)
+    model = loop.build_model(m["tokenizer"]["vocab_size"], cfg)
+    trainer = loop.Trainer(model, train_streams, val_streams, policy.initial, cfg, device)
+    run_config = {"manifest": manifest_uri, "mixing": mixing, "graph": graph, **asdict(cfg)}
+    ckpt = io.join(out, "checkpoint.pt")
+    if io.exists(ckpt):
+        state = torch.load(_io.BytesIO(io.read_bytes(ckpt)), weights_only=False)
+        if state["config"] != run_config:
+            raise InputError(f"{ckpt} was written by another configuration; use another --out or remove it")
+        trainer.load_state_dict(state["trainer"])
+        if hasattr(policy, "history"):
+            policy.history = [np.asarray(h) for h in state["policy_history"]]
+    if trainer.step == 0 and not trainer.metrics:
+        trainer.evaluate()
+    while trainer.step < (stop_at or cfg.steps):
+        trainer.run(min(cfg.steps, trainer.step + cfg.eval_every - trainer.step % cfg.eval_every), policy)
+        buf = _io.BytesIO()
+        torch.save({"config": run_config, "trainer": trainer.state_dict(),
+                    "policy_history": [h.tolist() for h in getattr(policy, "history", [])]}, buf)  # fmt: skip
+        io.write_bytes(ckpt, buf.getvalue())
+    if trainer.step < cfg.steps:
+        return {"stopped_at": trainer.step}
+    table = pa.table({k: [r[k] for r in trainer.metrics] for k in ("step", "skill", "val_loss", "weight")})
+    io.write_table(table.cast(pa.schema([("step", pa.int64()), ("skill", pa.int32()), ("val_loss", pa.float64()),
+                                         ("weight", pa.float64())])), io.join(out, "metrics.parquet"))  # fmt: skip
+    io.write_bytes(io.join(out, "training.png"), figure(trainer.metrics, [k["label"] for k in m["skills"]], mixing))
+    last = [r for r in trainer.metrics if r["step"] == trainer.step]
+    summary = {"stage": "train", "config": run_config, "steps": trainer.step,
+               "parameters": sum(p.numel() for p in model.parameters()),
+               "final_val_loss": {str(r["skill"]): r["val_loss"] for r in last},
+               "mean_final_val_loss": float(np.mean([r["val_loss"] for r in last])),
+               "final_weights": trainer.weights.tolist()}  # fmt: skip
+    io.write_bytes(io.join(out, "summary.json"), (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode())
+    return summary
+
+
+def figure(metrics: list[dict], labels: list[str], mixing: str) -> bytes:
+    """PNG: per-skill validation loss and the mixture weights over steps."""
+    plt = plots.pyplot()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4))
+    for s, label in enumerate(labels):
+        rows = [r for r in metrics if r["skill"] == s]
+        a.plot([r["step"] for r in rows], [r["val_loss"] for r in rows], label=f"{s}: {label}"[:30])
+        b.plot([r["step"] for r in rows], [r["weight"] for r in rows])
+    a.set_xlabel("step")
+    a.set_ylabel("validation loss")
+    a.legend(fontsize=6)
+    b.set_xlabel("step")
+    b.set_ylabel("weight")
+    b.set_title(f"mixture ({mixing})")
+    return plots.png(fig)
