@@ -441,7 +441,7 @@ def train(
     out: Annotated[str, typer.Option("--out", help="directory for checkpoints, metrics.parquet and plots")],
     preset: Annotated[str, typer.Option(help="tiny (CPU) or 125m (GPU)")] = "tiny",
     steps: Annotated[int, typer.Option(min=1, help="optimizer steps")] = 200,
-    mixing: Annotated[str, typer.Option(help="static (manifest weights) or skillit")] = "static",
+    mixing: Annotated[str, typer.Option(help="static (manifest weights), skillit or aioli")] = "static",
     graph: Annotated[str | None, typer.Option(help="Skill-It skills graph (.npy, k x k); default identity")] = None,
     seq_len: Annotated[int, typer.Option(help="training sequence length")] = 128,
     batch_size: Annotated[int, typer.Option(help="sequences per step")] = 8,

@@ -106,15 +106,21 @@ class Trainer:
         return float(loss.detach())
 
     @torch.no_grad()
-    def evaluate(self) -> np.ndarray:
-        """Mean validation loss of each skill; recorded in `metrics` with the current weights."""
+    def val_losses(self) -> np.ndarray:
+        """Mean validation loss of each skill (not recorded)."""
         self.model.eval()
         out = np.empty(len(self._val))
         for s, w in enumerate(self._val):
             x = torch.from_numpy(w).to(self.device)
             with self._autocast():
                 out[s] = float(self.model(x[:, :-1], labels=x[:, :-1]).loss)
-            self.metrics.append({"step": self.step, "skill": s, "val_loss": out[s], "weight": float(self.weights[s])})
+        return out
+
+    def evaluate(self) -> np.ndarray:
+        """Mean validation loss of each skill, recorded in `metrics` with the current weights."""
+        out = self.val_losses()
+        for s, loss in enumerate(out):
+            self.metrics.append({"step": self.step, "skill": s, "val_loss": loss, "weight": float(self.weights[s])})
         return out
 
     def run(self, until: int, policy=None) -> None:
@@ -123,7 +129,9 @@ class Trainer:
             self.train_step()
             if self.step % self.cfg.eval_every == 0 or self.step == self.cfg.steps:
                 losses = self.evaluate()
-                if policy is not None:
+                if policy is not None and hasattr(policy, "learn") and self.step < self.cfg.steps:
+                    self.weights = policy.learn(self, self.weights)  # Aioli: probe rounds (real training)
+                elif policy is not None:
                     self.weights = policy.update(self.step, losses, self.weights)
 
     def state_dict(self) -> dict:

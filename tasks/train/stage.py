@@ -48,7 +48,9 @@ def policy_for(mixing: str, m: dict, graph: str | None = None):
         return policies.Static(weights)
     if mixing == "skillit":
         return policies.SkillIt(len(weights), np.load(graph) if graph else None)
-    raise InputError(f"--mixing {mixing}: this build has static and skillit (Aioli is not built yet)")
+    if mixing == "aioli":
+        return policies.Aioli(len(weights))
+    raise InputError(f"--mixing {mixing}: one of static, skillit, aioli")
 
 
 def train(manifest_uri: str, out: str, cfg: loop.TrainConfig, mixing: str = "static", graph: str | None = None,
@@ -65,15 +67,13 @@ def train(manifest_uri: str, out: str, cfg: loop.TrainConfig, mixing: str = "sta
         if state["config"] != run_config:
             raise InputError(f"{ckpt} was written by another configuration; use another --out or remove it")
         trainer.load_state_dict(state["trainer"])
-        if hasattr(policy, "history"):
-            policy.history = [np.asarray(h) for h in state["policy_history"]]
+        policy.load_state_dict(state["policy"])
     if trainer.step == 0 and not trainer.metrics:
         trainer.evaluate()
     while trainer.step < (stop_at or cfg.steps):
         trainer.run(min(cfg.steps, trainer.step + cfg.eval_every - trainer.step % cfg.eval_every), policy)
         buf = _io.BytesIO()
-        torch.save({"config": run_config, "trainer": trainer.state_dict(),
-                    "policy_history": [h.tolist() for h in getattr(policy, "history", [])]}, buf)  # fmt: skip
+        torch.save({"config": run_config, "trainer": trainer.state_dict(), "policy": policy.state_dict()}, buf)
         io.write_bytes(ckpt, buf.getvalue())
     if trainer.step < cfg.steps:
         return {"stopped_at": trainer.step}

@@ -228,3 +228,20 @@ def test_skillit_mixing_moves_the_weights(built, tmp_path):
     s = train_stage.train(path, str(tmp_path / "skillit"), loop.TrainConfig(**TRAIN), mixing="skillit")
     assert sum(s["final_weights"]) == pytest.approx(1.0)
     assert s["final_weights"] != pytest.approx([k["weight"] for k in m["skills"]], abs=1e-3)
+
+
+def test_aioli_mixing_trains_probes_and_resumes_exactly(built, tmp_path):
+    from tasks.train import loop
+    from tasks.train import stage as train_stage
+
+    path, _ = manifest_of(built)
+    cfg = loop.TrainConfig(**TRAIN)
+    whole = train_stage.train(path, str(tmp_path / "a"), cfg, mixing="aioli")
+    train_stage.train(path, str(tmp_path / "b"), cfg, mixing="aioli", stop_at=4)
+    resumed = train_stage.train(path, str(tmp_path / "b"), cfg, mixing="aioli")
+    assert resumed["final_val_loss"] == whole["final_val_loss"] and resumed["final_weights"] == whole["final_weights"]
+    w = np.array(whole["final_weights"])
+    assert w.sum() == pytest.approx(1.0) and w.max() / w.min() <= np.exp(0.2) + 1e-9  # EMA Aioli: near uniform
+    assert w.max() - w.min() > 1e-4  # ... but moved by what the probes measured
+    steps = sorted(set(pq.read_table(tmp_path / "a" / "metrics.parquet")["step"].to_pylist()))
+    assert steps == [0, 4, 12]  # after step 4, LearnParams trained 3 probes x 2 steps (5-10): no evaluation at 8
