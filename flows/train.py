@@ -7,7 +7,7 @@ from __future__ import annotations
 from prefect import flow
 
 from tasks.train import loop
-from tasks.train.prefect_tasks import train_task
+from tasks.train.prefect_tasks import skills_graph_task, train_task
 
 
 @flow(name="train", log_prints=True)
@@ -17,4 +17,13 @@ def train(manifest: str, out: str, cfg: loop.TrainConfig = loop.TrainConfig(), m
     s = train_task(manifest, out, cfg, mixing, graph, device)
     print(f"train: {s['steps']} steps, {s['parameters']:,} parameters, mean final validation loss "
           f"{s['mean_final_val_loss']:.3f} -> {out}")  # fmt: skip
+    return s
+
+
+@flow(name="skills-graph", log_prints=True)
+def skills_graph(manifest: str, out: str, cfg: loop.TrainConfig = loop.TrainConfig(steps=50), base_steps: int = 100,
+                 device: str = "cpu") -> dict:  # fmt: skip
+    """The Skill-It skills graph of a manifest's skills (linear approximation); returns the summary."""
+    s = skills_graph_task(manifest, out, cfg, base_steps, device)
+    print(f"skills-graph: {len(s['graph'])} skills, density {s['density']:.2f} -> {out}/graph.npy")
     return s

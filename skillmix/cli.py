@@ -463,6 +463,38 @@ def train(
     console.print(f"metrics: {out}/metrics.parquet (+ training.png, summary.json, checkpoint.pt)")
 
 
+@app.command("skills-graph")
+def skills_graph(
+    run: RunOpt,
+    out: Annotated[str | None, typer.Option("--out", help="directory (default RUN/report/skills-graph)")] = None,
+    base_steps: Annotated[int, typer.Option(min=1, help="steps of the shared base model on the manifest's mix")] = 100,
+    steps: Annotated[int, typer.Option(min=1, help="steps on each skill alone, from the base")] = 50,
+    preset: Annotated[str, typer.Option(help="tiny or 125m")] = "tiny",
+    seq_len: Annotated[int, typer.Option(help="training sequence length")] = 128,
+    device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
+) -> None:
+    """Skill-It's skills graph for RUN's latest manifest: A[i, j] = relative loss drop of skill j after skill i."""
+    from flows.train import skills_graph as graph_flow
+    from tasks.common.errors import InputError
+    from tasks.shards import stage as shards_stage
+    from tasks.train.loop import PRESETS, TrainConfig
+
+    if preset not in PRESETS:
+        _fail(f"invalid skills-graph option: --preset {preset!r}: one of {', '.join(PRESETS)}")
+    try:
+        manifest = shards_stage.latest_manifest(run)
+    except InputError as e:
+        _fail(str(e))
+    out = out or f"{run.rstrip('/')}/report/skills-graph"
+    cfg = TrainConfig(preset=preset, steps=steps, seq_len=seq_len, eval_every=steps)
+    _local_api(None)
+    s = _run_flow(graph_flow, manifest, out, cfg, base_steps, device)
+    console.print(
+        f"skills graph of {len(s['graph'])} skills, density {s['density']:.2f}: {out}/graph.npy "
+        f"(+ graph.png); use it with `skillmix train MANIFEST --mixing skillit --graph {out}/graph.npy`"
+    )
+
+
 @app.command("sample-corpus")
 def sample_corpus(
     out: Annotated[str, typer.Argument(help="output .jsonl or .jsonl.gz file (a directory gets sample-corpus.jsonl)")],

@@ -12,3 +12,9 @@ from tasks.train import loop, stage
 def train_task(manifest: str, out: str, cfg: loop.TrainConfig, mixing: str, graph: str | None, device: str) -> dict:
     """Train (or resume) on a manifest; the summary."""
     return stage.train(manifest, out, cfg, mixing, graph, device)
+
+
+@task(name="skills-graph", cache_policy=NO_CACHE)
+def skills_graph_task(manifest: str, out: str, cfg: loop.TrainConfig, base_steps: int, device: str) -> dict:
+    """Short runs per skill from a shared base; the Skill-It graph."""
+    return stage.skills_graph(manifest, out, cfg, base_steps, device)

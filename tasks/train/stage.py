@@ -7,9 +7,10 @@ checkpoint exists resumes from it (same config required) and ends exactly where 
 
 from __future__ import annotations
 
+import copy
 import io as _io
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 import pyarrow as pa
@@ -18,7 +19,7 @@ import torch
 from tasks.common import io, plots
 from tasks.common.errors import InputError
 from tasks.mixing import policies
-from tasks.train import loop
+from tasks.train import graph, loop
 
 
 def streams(manifest_uri: str, seq_len: int) -> tuple[dict, list[np.ndarray], list[np.ndarray]]:
@@ -105,4 +106,49 @@ def figure(metrics: list[dict], labels: list[str], mixing: str) -> bytes:
     b.set_xlabel("step")
     b.set_ylabel("weight")
     b.set_title(f"mixture ({mixing})")
+    return plots.png(fig)
+
+
+def skills_graph(manifest_uri: str, out: str, cfg: loop.TrainConfig, base_steps: int, device: str = "cpu") -> dict:
+    """Train a base model on the manifest's weights for `base_steps`, then, from that base, `cfg.steps` steps on
+    each skill alone; write graph.npy (A[i, j], relative loss drop), its heatmap and a summary."""
+    m, train_streams, val_streams = streams(manifest_uri, cfg.seq_len)
+    k = len(m["skills"])
+    base_cfg = replace(cfg, steps=base_steps, eval_every=max(1, base_steps))
+    trainer = loop.Trainer(loop.build_model(m["tokenizer"]["vocab_size"], base_cfg), train_streams, val_streams,
+                           np.array([s["weight"] for s in m["skills"]]), base_cfg, device)  # fmt: skip
+    trainer.run(base_steps)
+    base_state, base_loss = copy.deepcopy(trainer.state_dict()), trainer.val_losses()
+    after = np.empty((k, k))
+    for i in range(k):
+        t = loop.Trainer(loop.build_model(m["tokenizer"]["vocab_size"], cfg), train_streams, val_streams,
+                         np.eye(k)[i], cfg, device)  # fmt: skip
+        t.model.load_state_dict(base_state["model"])
+        t.run(cfg.steps)
+        after[i] = t.val_losses()
+    a = graph.relative_drop(base_loss, after)
+    buf = _io.BytesIO()
+    np.save(buf, a)
+    io.write_bytes(io.join(out, "graph.npy"), buf.getvalue())
+    labels = [f"{s['skill']}: {s['label']}"[:28] for s in m["skills"]]
+    io.write_bytes(io.join(out, "graph.png"), graph_figure(a, labels))
+    summary = {"stage": "skills-graph", "manifest": manifest_uri, "base_steps": base_steps,
+               "steps_per_skill": cfg.steps, "base_val_loss": base_loss.tolist(), "graph": a.tolist(),
+               "density": graph.density(a)}  # fmt: skip
+    io.write_bytes(io.join(out, "summary.json"), (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode())
+    return summary
+
+
+def graph_figure(a: np.ndarray, labels: list[str]) -> bytes:
+    """PNG: heatmap of A[i, j], the relative loss drop of skill j after training on skill i."""
+    plt = plots.pyplot()
+    fig, ax = plt.subplots(figsize=(0.5 * len(labels) + 4, 0.5 * len(labels) + 3))
+    lim = max(abs(float(a.min())), abs(float(a.max())), 1e-9)
+    im = ax.imshow(a, cmap="RdBu", vmin=-lim, vmax=lim)
+    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=7)
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    ax.set_xlabel("evaluated skill j")
+    ax.set_ylabel("trained skill i")
+    ax.set_title(f"skills graph: relative loss drop (density {graph.density(a):.2f})")
+    fig.colorbar(im)
     return plots.png(fig)

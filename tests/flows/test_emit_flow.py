@@ -245,3 +245,20 @@ def test_aioli_mixing_trains_probes_and_resumes_exactly(built, tmp_path):
     assert w.max() - w.min() > 1e-4  # ... but moved by what the probes measured
     steps = sorted(set(pq.read_table(tmp_path / "a" / "metrics.parquet")["step"].to_pylist()))
     assert steps == [0, 4, 12]  # after step 4, LearnParams trained 3 probes x 2 steps (5-10): no evaluation at 8
+
+
+def test_skills_graph_from_short_runs_per_skill(built, tmp_path):
+    from tasks.train import graph, loop
+    from tasks.train import stage as train_stage
+
+    path, m = manifest_of(built)
+    s = train_stage.skills_graph(path, str(tmp_path), loop.TrainConfig(**{**TRAIN, "steps": 4}), base_steps=4)
+    a = np.load(tmp_path / "graph.npy")
+    k = len(m["skills"])
+    assert a.shape == (k, k) and np.allclose(a, s["graph"]) and (tmp_path / "graph.png").read_bytes()[:4] == b"\x89PNG"
+    assert all(a[i, i] > 0 for i in range(k))  # training on a skill lowers its own loss
+    assert graph.relative_drop(np.array([2.0, 4.0]), np.array([[1.0, 4.0], [2.0, 3.0]])).tolist() == [
+        [0.5, 0.0],
+        [0.0, 0.25],
+    ]
+    assert graph.density(np.array([[1.0, 0.2], [-0.1, 1.0]])) == 0.5
