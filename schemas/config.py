@@ -130,6 +130,8 @@ class SkillsParams(Params):
 class TokensParams(Params):
     """The tokenizer (trained byte-level BPE, or the user's) and per-skill token statistics."""
 
+    VERSION: ClassVar[int] = 2  # 2: the summary records the skills fingerprint the tokens were made for
+
     tokenizer: str | None = Field(None, description="a tokenizer.json or a directory holding one; None: train a BPE")
     vocab_size: int = Field(8192, ge=300, le=1 << 20, description="vocabulary of the trained BPE")
     train_docs: int = Field(20_000, ge=1, description="the BPE is trained on a uniform sample of this many documents")

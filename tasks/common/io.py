@@ -207,8 +207,13 @@ def read_arrays(uri: str) -> dict[str, Any]:
         return {k: data[k] for k in data.files}
 
 
+def json_bytes(obj: Any) -> bytes:
+    """The JSON every stage writes: sorted keys, 2-space indent, a final newline (same object, same bytes)."""
+    return (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode()
+
+
 def write_json(uri: str, obj: Any) -> None:
-    write_bytes(uri, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode())
+    write_bytes(uri, json_bytes(obj))
 
 
 def read_json(uri: str) -> Any:

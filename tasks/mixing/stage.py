@@ -24,16 +24,10 @@ def inputs(run: str) -> tuple[dict, dict, list[dict]]:
     _, tmarker = tokens_stage.latest(run)
     skills_uri, smarker = skills_stage.latest(run)
     t, s = tmarker["summary"], smarker["summary"]
-    if s["fingerprint"] != _skills_fp_of_tokens(run, t):
+    if s["fingerprint"] != t["skills_fingerprint"]:
         raise InputError(f"{run}: the latest tokens were made for other skills than the latest skills; "
                          f"rerun `skillmix tokens --run {run}`")  # fmt: skip
     return t, s, io.read_json(io.join(skills_uri, "skills.json"))["skills"]
-
-
-def _skills_fp_of_tokens(run: str, t: dict) -> str:
-    from schemas.config import TokensParams
-
-    return tokens_stage.plan(run, TokensParams(**t["params"])).skills_fingerprint
 
 
 def mixture(run: str, params: MixParams) -> dict:

@@ -140,19 +140,13 @@ class _Writer:
     def close(self) -> list[dict]:
         if self.fmt == "mds":
             self._flush_mds()
-            data = _json_bytes({"shards": self.index, "version": 2})
+            data = io.json_bytes({"shards": self.index, "version": 2})
             io.write_bytes(io.join(self.out, self.rel, "index.json"), data)
             if self.entries:  # the index travels with the stream's first shard
                 self.entries[0]["sha256"]["index.json"] = formats.sha256(data)
         else:
             self._flush()
         return self.entries
-
-
-def _json_bytes(obj: dict) -> bytes:
-    import json
-
-    return (json.dumps(obj, sort_keys=True, indent=2) + "\n").encode()
 
 
 def manifest(p: EmitPlan, entries: list[list[dict]], params: EmitParams) -> dict:
@@ -191,7 +185,7 @@ def manifest(p: EmitPlan, entries: list[list[dict]], params: EmitParams) -> dict
                               "litdata_weights": [s["weight"] for s in skills]},
            "lineage": _lineage(p, params)}  # fmt: skip
     Manifest.model_validate(doc)
-    io.write_bytes(io.join(p.out, "manifest.json"), _json_bytes(doc))
+    io.write_json(io.join(p.out, "manifest.json"), doc)
     io.commit(p.out, {"fingerprint": p.fingerprint, "skills": len(skills), "token_budget": budget})
     io.point_latest(io.join(p.run, "shards"), p.fingerprint)
     return doc

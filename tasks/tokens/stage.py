@@ -157,7 +157,8 @@ def resolve(p: TokensPlan, refs: list[PartitionRef], params: TokensParams, secon
         skills.append({"skill": s, "documents": int(docs[s]), "tokens": int(uni.sum()),
                        **stats.entropies(uni, bi, counts, vocab)})  # fmt: skip
     summary = {"stage": "tokens", "run": p.run, "fingerprint": p.fingerprint, "params": params.model_dump(),
-               "tokenizer": {**meta, "path": p.tokenizer_uri}, "documents": int(docs.sum()),
+               "tokenizer": {**meta, "path": p.tokenizer_uri}, "skills_fingerprint": p.skills_fingerprint,
+               "documents": int(docs.sum()),
                "tokens": int(sum(s["tokens"] for s in skills)), "skills": skills, "seconds": round(seconds, 2),
                "counts_add_up": int(docs.sum()) == sum(r.num_rows for r in refs),
                "attributes": p.attributes_uri}  # fmt: skip

@@ -118,12 +118,12 @@ def skills_graph(manifest_uri: str, out: str, cfg: loop.TrainConfig, base_steps:
     trainer = loop.Trainer(loop.build_model(m["tokenizer"]["vocab_size"], base_cfg), train_streams, val_streams,
                            np.array([s["weight"] for s in m["skills"]]), base_cfg, device)  # fmt: skip
     trainer.run(base_steps)
-    base_state, base_loss = copy.deepcopy(trainer.state_dict()), trainer.val_losses()
+    base_model, base_loss = copy.deepcopy(trainer.model.state_dict()), trainer.val_losses()
     after = np.empty((k, k))
     for i in range(k):
         t = loop.Trainer(loop.build_model(m["tokenizer"]["vocab_size"], cfg), train_streams, val_streams,
                          np.eye(k)[i], cfg, device)  # fmt: skip
-        t.model.load_state_dict(base_state["model"])
+        t.model.load_state_dict(base_model)
         t.run(cfg.steps)
         after[i] = t.val_losses()
     a = graph.relative_drop(base_loss, after)
