@@ -21,6 +21,7 @@ PIDS+=($!)
 for _ in $(seq 1 120); do curl -sf "$PREFECT_API_URL/health" >/dev/null && break; sleep 0.5; done
 skillmix sample-corpus "$WORK/corpus.jsonl" --max-mb 4 > /dev/null
 prefect work-pool create skillmix-cpu --type process > /dev/null
+prefect work-pool create skillmix-gpu --type process > /dev/null
 prefect --no-prompt deploy --all --prefect-file deployments/prefect.yaml > "$WORK/deploy.log" 2>&1
 PREFECT_WORKER_QUERY_SECONDS=2 prefect worker start --pool skillmix-cpu > "$WORK/worker.log" 2>&1 &
 PIDS+=($!)

@@ -166,6 +166,81 @@ class EmitParams(Params):
         return tuple(dict.fromkeys(v))
 
 
+PRESETS = {  # GPT-2-style sizes: tiny for CPU and tests, small for the LEGO reproduction, 125m (GPT-2 small) for GPUs
+    "tiny": {"n_layer": 2, "n_embd": 128, "n_head": 4},
+    "small": {"n_layer": 4, "n_embd": 128, "n_head": 4},
+    "125m": {"n_layer": 12, "n_embd": 768, "n_head": 12},
+}
+
+
+class SkillItParams(Params):
+    """Skill-It's online rule (ALGORITHMS.md 1): p ~ exp(eta * A @ window of recent per-skill losses)."""
+
+    eta: float = Field(0.5, gt=0.0, description="step size (0.5 for LEGO, 0.2 for NI, 0.1 for addition)")
+    window: int = Field(3, ge=1, description="evaluations summed (pre-training) or averaged (fine-tuning)")
+    graph: tuple[tuple[float, ...], ...] | None = Field(
+        None, description="skills graph A[i][j], train skill i -> eval skill j; None: the identity"
+    )
+    targets: tuple[int, ...] | None = Field(
+        None, description="fine-tuning: the evaluation skills to improve (A's columns); None: pre-training, all"
+    )
+
+    @model_validator(mode="after")
+    def _square_graph(self) -> SkillItParams:
+        if self.graph is not None and len({len(r) for r in self.graph} | {len(self.graph)}) != 1:
+            lengths = [len(r) for r in self.graph]
+            raise ValueError(f"graph must be k x k; got {len(self.graph)} rows of lengths {lengths}")
+        return self
+
+
+class AioliParams(Params):
+    """Aioli's LearnParams + exponentiated-gradient update (ALGORITHMS.md 2)."""
+
+    eta: float = Field(0.2, gt=0.0, description="step size of the exponentiated-gradient update")
+    gamma: float | None = Field(0.5, ge=0.0, lt=1.0, description="EMA of A (non-cumulative update); None: cumulative")
+    one_hot_factor: float = Field(0.75, gt=0.0, le=1.0, description="probe mixture weight on its own skill")
+    lp_steps: int = Field(2, ge=1, description="training steps per probe interval")
+    sweeps: int = Field(1, ge=1, description="random orders of the m probes per round (k in the paper)")
+
+
+class MixingParams(Params):
+    """How the training loop sets the mixture: static weights, or an online rule updated every round."""
+
+    method: Literal["static", "skillit", "aioli"] = Field("static", description="mixing policy")
+    weights: tuple[float, ...] | None = Field(
+        None, description="static mixture over the skills (normalised); None: the manifest's weights"
+    )
+    update_every: int = Field(50, ge=1, description="steps per round: online rules change the mixture between rounds")
+    skillit: SkillItParams = SkillItParams()
+    aioli: AioliParams = AioliParams()
+
+    @field_validator("weights")
+    @classmethod
+    def _a_distribution(cls, v: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if v is not None and (min(v) < 0 or sum(v) <= 0):
+            raise ValueError(f"weights must be non-negative with a positive sum; got {list(v)}")
+        return v
+
+
+class TrainParams(Params):
+    """One training run: model size, optimisation, evaluation and mixing. Proxy runs are cached by its fingerprint."""
+
+    preset: Literal["tiny", "small", "125m"] = Field("tiny", description="model size (see PRESETS)")
+    steps: int = Field(200, ge=1, description="optimizer steps")
+    batch_size: int = Field(8, ge=1, description="sequences per step")
+    seq_len: int = Field(128, ge=4, description="tokens per training sequence")
+    lr: float = Field(1e-3, gt=0.0, description="peak learning rate (AdamW)")
+    warmup: int = Field(20, ge=0, description="linear warmup steps, then cosine decay to 10% of lr")
+    weight_decay: float = Field(0.1, ge=0.0)
+    grad_clip: float = Field(1.0, gt=0.0, description="gradient norm clip")
+    dropout: float = Field(0.0, ge=0.0, lt=1.0, description="dropout of embeddings, attention and residuals")
+    eval_every: int = Field(50, ge=1, description="steps between per-skill evaluations (and checkpoints)")
+    eval_windows: int = Field(8, ge=1, description="validation sequences per skill")
+    seed: int = Field(0, ge=0, description="model init and batch sampling seed")
+    compile: bool = Field(False, description="torch.compile the model (worth it on a GPU)")
+    mixing: MixingParams = MixingParams()
+
+
 class SampleCorpusParams(Params):
     """The bundled offline corpus built from text every Python installation carries."""
 

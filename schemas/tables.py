@@ -82,6 +82,16 @@ TOKENS = pa.schema(
     ]
 )
 
+TRAIN_METRICS = pa.schema(
+    [
+        pa.field("step", pa.int64(), nullable=False, metadata={"doc": "optimizer steps done when evaluated"}),
+        pa.field("skill", pa.int32(), nullable=False),
+        pa.field("val_loss", pa.float64(), nullable=False, metadata={"doc": "mean cross-entropy, nats"}),
+        pa.field("val_accuracy", pa.float64(), nullable=False, metadata={"doc": "share of scored targets predicted"}),
+        pa.field("weight", pa.float64(), nullable=False, metadata={"doc": "the skill's mixture weight at that step"}),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "documents": DOCUMENTS,
     "rejected": REJECTED,
@@ -90,4 +100,5 @@ TABLES: dict[str, pa.Schema] = {
     "embeddings": EMBEDDINGS,
     "skills": SKILLS,
     "tokens": TOKENS,
+    "train_metrics": TRAIN_METRICS,
 }

@@ -11,71 +11,22 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from skillmix import env
-
-env.configure()
-
-app = typer.Typer(
-    help="Curate a raw corpus into a weighted token manifest. Every stage writes RUN/report/<stage>/summary.json.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+from skillmix import train_cli
+from skillmix.common import (
+    INPUTS_HELP,
+    DaskOpt,
+    RunOpt,
+    WorkersOpt,
+    _fail,
+    _local_api,
+    _run_flow,
+    _validated,
+    app,
+    console,
 )
-console = Console(stderr=False)
-err = Console(stderr=True)
-
-INPUTS_HELP = "JSONL(.gz/.zst), Parquet, .txt/.md files or directories; local paths or fsspec URIs"
-RunOpt = Annotated[str, typer.Option("--run", help="run directory: a local path or an fsspec URI")]
-DaskOpt = Annotated[
-    str | None, typer.Option("--dask-address", help="existing Dask scheduler, e.g. tcp://host:8786 (default: local)")
-]
-WorkersOpt = Annotated[int | None, typer.Option("--workers", min=1, help="local Dask workers (default: one per core)")]
-
-
-def _fail(message: str, code: int = 2) -> None:
-    # escaped: messages quote user text ('[', file names); unwrapped: paths stay copyable
-    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def _validated(kind: str, build):
-    """`build()` (which makes a params model), or exit 2 naming its first invalid option (field or cross-field)."""
-    from pydantic import ValidationError
-
-    try:
-        return build()
-    except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(x) for x in first["loc"]) or kind
-        _fail(f"invalid {kind} option: {where}: {first['msg']}")
-
-
-def _run_flow(fn, *args, **kwargs):
-    """Call a flow, turning input errors into a one-line message and exit code 2."""
-    from pydantic import ValidationError
-
-    from tasks.common.errors import InputError
-
-    try:
-        return fn(*args, **kwargs)
-    except InputError as e:
-        _fail(str(e))
-    except ValidationError as e:
-        _fail(f"invalid parameters: {e}")
-
-
-def _local_api(dask_address: str | None) -> None:
-    """Start one local Prefect API for this process and its Dask worker processes (before any runner is made:
-    the runner chooses process workers only when their API URL is in the environment)."""
-    from flows.runtime import share_local_api
-
-    if not dask_address:
-        share_local_api()
-
 
 STAGE_UNITS = {"ingest": "B", "dedup": "docs", "skills": "docs", "tokens": "docs"}
 
@@ -435,66 +386,6 @@ def _curate_and_report(run: str, inputs: list[str], params, dask_address, worker
     return summaries
 
 
-@app.command()
-def train(
-    manifest: Annotated[str, typer.Argument(help="a manifest.json written by `skillmix emit`")],
-    out: Annotated[str, typer.Option("--out", help="directory for checkpoints, metrics.parquet and plots")],
-    preset: Annotated[str, typer.Option(help="tiny (CPU) or 125m (GPU)")] = "tiny",
-    steps: Annotated[int, typer.Option(min=1, help="optimizer steps")] = 200,
-    mixing: Annotated[str, typer.Option(help="static (manifest weights), skillit or aioli")] = "static",
-    graph: Annotated[str | None, typer.Option(help="Skill-It skills graph (.npy, k x k); default identity")] = None,
-    seq_len: Annotated[int, typer.Option(help="training sequence length")] = 128,
-    batch_size: Annotated[int, typer.Option(help="sequences per step")] = 8,
-    eval_every: Annotated[int, typer.Option(help="steps between per-skill evaluations and checkpoints")] = 50,
-    device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
-) -> None:
-    """Train a GPT-2-style model on MANIFEST's shards; resumes from OUT/checkpoint.pt; per-skill losses."""
-    from flows.train import train as train_flow
-    from tasks.train.loop import PRESETS, TrainConfig
-
-    if preset not in PRESETS:
-        _fail(f"invalid train option: --preset {preset!r}: one of {', '.join(PRESETS)}")
-    cfg = TrainConfig(preset=preset, steps=steps, seq_len=seq_len, batch_size=batch_size,
-                      eval_every=eval_every)  # fmt: skip
-    _local_api(None)
-    s = _run_flow(train_flow, manifest, out, cfg, mixing, graph, device)
-    losses = ", ".join(f"{k}: {v:.3f}" for k, v in s["final_val_loss"].items())
-    console.print(f"{s['steps']} steps, {s['parameters']:,} parameters; final validation loss per skill: {losses}")
-    console.print(f"metrics: {out}/metrics.parquet (+ training.png, summary.json, checkpoint.pt)")
-
-
-@app.command("skills-graph")
-def skills_graph(
-    run: RunOpt,
-    out: Annotated[str | None, typer.Option("--out", help="directory (default RUN/report/skills-graph)")] = None,
-    base_steps: Annotated[int, typer.Option(min=1, help="steps of the shared base model on the manifest's mix")] = 100,
-    steps: Annotated[int, typer.Option(min=1, help="steps on each skill alone, from the base")] = 50,
-    preset: Annotated[str, typer.Option(help="tiny or 125m")] = "tiny",
-    seq_len: Annotated[int, typer.Option(help="training sequence length")] = 128,
-    device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
-) -> None:
-    """Skill-It's skills graph for RUN's latest manifest: A[i, j] = relative loss drop of skill j after skill i."""
-    from flows.train import skills_graph as graph_flow
-    from tasks.common.errors import InputError
-    from tasks.shards import stage as shards_stage
-    from tasks.train.loop import PRESETS, TrainConfig
-
-    if preset not in PRESETS:
-        _fail(f"invalid skills-graph option: --preset {preset!r}: one of {', '.join(PRESETS)}")
-    try:
-        manifest = shards_stage.latest_manifest(run)
-    except InputError as e:
-        _fail(str(e))
-    out = out or f"{run.rstrip('/')}/report/skills-graph"
-    cfg = TrainConfig(preset=preset, steps=steps, seq_len=seq_len, eval_every=steps)
-    _local_api(None)
-    s = _run_flow(graph_flow, manifest, out, cfg, base_steps, device)
-    console.print(
-        f"skills graph of {len(s['graph'])} skills, density {s['density']:.2f}: {out}/graph.npy "
-        f"(+ graph.png); use it with `skillmix train MANIFEST --mixing skillit --graph {out}/graph.npy`"
-    )
-
-
 @app.command("sample-corpus")
 def sample_corpus(
     out: Annotated[str, typer.Argument(help="output .jsonl or .jsonl.gz file (a directory gets sample-corpus.jsonl)")],
@@ -590,6 +481,11 @@ def demo(
     for name, uri in rows:
         console.print(f"{name:>14}: {uri}")
     console.print(f"demo finished in {time.monotonic() - start:.0f} s")
+
+
+app.command()(train_cli.train)
+app.command()(train_cli.proxies)
+app.command("skills-graph")(train_cli.skills_graph)
 
 
 def main() -> None:  # pragma: no cover

@@ -11,7 +11,8 @@ runner = CliRunner()
 
 def test_help_lists_the_commands():
     out = runner.invoke(app, ["--help"]).output
-    for command in ("sample-corpus", "ingest", "dedup", "skills", "tokens", "mix", "emit", "verify", "run", "demo"):
+    for command in ("sample-corpus", "ingest", "dedup", "skills", "tokens", "mix", "emit", "verify", "run", "demo",
+                    "train", "proxies", "skills-graph"):  # fmt: skip
         assert command in out
 
 
@@ -113,6 +114,15 @@ def test_verify_exits_1_naming_the_problem(tmp_path):
         (["emit", "--run", "r", "--formats", "megatron,parquet"], "formats.1: Input should be 'megatron'"),
         (["tokens", "--run", "r", "--vocab-size", "10"], "vocab_size: Input should be greater than or equal to 300"),
         (["run", "x.jsonl", "--run", "r", "--k", "lots"], "--k 'lots'"),
+        (["train", "m.json", "--out", "o", "--mixing", "doremi"], "--mixing 'doremi': one of static, skillit, aioli"),
+        (["train", "m.json", "--out", "o", "--preset", "1b"], "preset: Input should be 'tiny', 'small' or '125m'"),
+        (["train", "m.json", "--out", "o", "--graph", "nowhere.npy"], "--graph nowhere.npy: cannot read a .npy"),
+        (["train", "m.json", "--out", "o", "--mixing", "skillit", "--eta", "0"], "eta: Input should be greater than 0"),
+        (["train", "m.json", "--out", "o", "--target-skills", "a,b"], "--target-skills 'a,b': comma-separated"),
+        (["train", "nowhere.json", "--out", "o"], "nowhere.json: no such manifest"),
+        (["train", "r", "--out", "o"], "r: no shards; run `skillmix emit --run r` first"),
+        (["proxies", "--run", "r", "--mixture", "stratified", "--seeds", "x"], "--seeds 'x': comma-separated integers"),
+        (["proxies", "--run", "r", "--mixture", "stratified"], "r: no shards; run `skillmix emit --run r` first"),
     ],
 )
 def test_stage_option_errors_are_named(args, message):

@@ -14,12 +14,12 @@ DEPLOY = Path(__file__).resolve().parents[1] / "deployments"
 def test_each_deployment_names_a_flow_its_parameters_fit():
     spec = yaml.safe_load((DEPLOY / "prefect.yaml").read_text())
     assert spec["prefect-version"] == "3.8.8"
-    assert {d["name"] for d in spec["deployments"]} >= {"nightly-curation"}
+    assert {d["name"] for d in spec["deployments"]} >= {"nightly-curation", "train-gpu"}
     for d in spec["deployments"]:
         path, name = d["entrypoint"].split(":")  # flows/curate.py:curate, relative to the repo root
         flow = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), name)
         flow.validate_parameters(d["parameters"])  # raises on unknown or ill-typed parameters
-        assert d["work_pool"]["name"] == "skillmix-cpu"
+        assert d["work_pool"]["name"] == ("skillmix-gpu" if "gpu" in d["tags"] else "skillmix-cpu")
         for s in d.get("schedules", []):
             CronSchedule(cron=s["cron"], timezone=s["timezone"])
 

@@ -1,5 +1,5 @@
 """LEGO synthetic skills (Skill-It, ../shared/ALGORITHMS.md 1(c')): chains of boolean assignments; skill i is
-querying the variable at depth i. Pure: seeds in, strings out.
+querying the variable at depth i. Pure: seeds in, strings or token arrays out.
 
     Input: b = not y , r = val 1 , m = val b , q = val m , y = not r . Output: b = val 1
 """
@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import random
 import string
+
+import numpy as np
+
+from tasks.train import loop
 
 GRAPHS = ("chain", "tree", "disconnected")
 
@@ -86,3 +90,58 @@ def resolve(prompt: str) -> dict[str, int]:
             elif arg in values:
                 values[var] = values[arg] if op == "val" else 1 - values[arg]
     return values
+
+
+# --- as training data (word-level vocabulary, one token per word) ---------------------------------------
+
+VOCAB = ("<pad>", "Input:", "Output:", "=", "val", "not", ",", ".", "0", "1", *string.ascii_lowercase)
+PAD = 0
+_IDS = {w: i for i, w in enumerate(VOCAB)}
+
+
+def encode(prompt: str, answer: str) -> list[int]:
+    """Token ids of prompt + answer; the answer is the last token."""
+    return [_IDS[w] for w in f"{prompt}{answer}".split()]
+
+
+def rows(samples: list[tuple[int, str, str]], length: int, ignore: int) -> tuple[np.ndarray, np.ndarray]:
+    """(inputs (n, length), targets (n, length - 1)) of padded samples; only the answer token is a target (every
+    other target is `ignore`): the loss Skill-It's evaluator scores, used here for training too."""
+    x = np.full((len(samples), length), PAD, np.int16)
+    y = np.full((len(samples), length - 1), ignore, np.int16)
+    for i, (_, prompt, answer) in enumerate(samples):
+        ids = encode(prompt, answer)
+        if len(ids) > length:
+            raise ValueError(f"a sample has {len(ids)} tokens; rows hold {length}")
+        x[i, : len(ids)] = ids
+        y[i, len(ids) - 2] = ids[-1]  # the position after "val" predicts the answer
+    return x, y
+
+
+def length(k: int) -> int:
+    """Tokens of a sample with k variables: Input: + k clauses of 4 + (k - 1) commas + . Output: x = val b."""
+    return 1 + 4 * k + (k - 1) + 2 + 4
+
+
+def skill_data(k: int, n_train: int, seed: int, graph: str = "chain", n_val: int = 100,
+               val_seed: int = 42) -> list[loop.SkillData]:  # fmt: skip
+    """Per-skill training rows (`n_train` each, from `seed`) and validation rows (`n_val` each, from `val_seed`,
+    Skill-It's 100 with seed 42), for the training loop; the length is `length(k)`."""
+    n = length(k)
+    train = dataset({s: n_train for s in range(k)}, k, seed, graph)
+    val = dataset({s: n_val for s in range(k)}, k, val_seed, graph)
+    out = []
+    for s in range(k):
+        x, y = rows([r for r in train if r[0] == s], n, loop.IGNORE)
+        vx, vy = rows([r for r in val if r[0] == s], n, loop.IGNORE)
+        out.append(loop.SkillData(train=x, val=vx, val_targets=vy, train_targets=y))
+    return out
+
+
+def paper_graph(k: int) -> np.ndarray:
+    """Skill-It's LEGO graph (scripts/lego/pt/skillit.sh, k = 5) cut to k skills: the diagonal, and skill 1 (one
+    resolution step) an edge to every other skill up to the fourth. Off-diagonal 1s become 0.5 when loaded."""
+    paper = np.array([[1, 0, 0, 0, 0], [1, 1, 1, 1, 0], [0, 0, 1, 0, 0], [0, 0, 0, 1, 0], [0, 0, 0, 0, 1]], float)
+    if k <= 5:
+        return paper[:k, :k].copy()
+    return np.pad(paper, (0, k - 5)) + np.diag([0.0] * 5 + [1.0] * (k - 5))

@@ -13,38 +13,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.curate import curate
-from schemas.config import EmitParams, IngestParams, PipelineParams, SkillsParams, TokensParams
 from tasks.shards import formats
 from tasks.shards.verify import VerifyError, verify
-from tests.conftest import write_jsonl
-from tests.flows.test_skills_flow import corpus
+from tests.flows.pipeline import manifest_of, run_pipeline
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
-PARAMS = PipelineParams(ingest=IngestParams(), skills=SkillsParams(k=3), tokens=TokensParams(vocab_size=400),
-                        emit=EmitParams(seq_len=32, shard_tokens=1024))  # fmt: skip
-
-
-def run_pipeline(tmp, name):
-    src = tmp / "in.jsonl"
-    if not src.exists():  # written once: its modification time is part of the ingest fingerprint
-        write_jsonl(src, corpus(30, seed=11))
-    out = curate.with_options(task_runner=ThreadPoolTaskRunner(max_workers=2))([str(src)], str(tmp / name), PARAMS)
-    return out
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("emit")
-    return tmp, run_pipeline(tmp, "run")
-
-
-def manifest_of(built):
-    _, out = built
-    path = out["manifest"]
-    return path, json.loads(Path(path).read_text())
 
 
 def test_manifest_verifies_and_weights_sum_to_one(built):
@@ -198,67 +172,3 @@ def test_megatron_index_layout_for_a_known_case():
     with pytest.raises(ValueError, match="magic"):
         formats.read_megatron_idx(b"x" * 40)
     assert formats.megatron_dtype(65499) == np.uint16 and formats.megatron_dtype(65500) == np.int32
-
-
-TRAIN = dict(preset="tiny", steps=12, batch_size=4, seq_len=16, eval_every=4, eval_windows=2)
-
-
-def test_training_on_the_manifest_resumes_to_the_uninterrupted_result(built, tmp_path):
-    from tasks.train import loop
-    from tasks.train import stage as train_stage
-
-    path, m = manifest_of(built)
-    cfg = loop.TrainConfig(**TRAIN)
-    whole = train_stage.train(path, str(tmp_path / "whole"), cfg)
-    assert train_stage.train(path, str(tmp_path / "crashed"), cfg, stop_at=4) == {"stopped_at": 4}
-    resumed = train_stage.train(path, str(tmp_path / "crashed"), cfg)
-    assert resumed["final_val_loss"] == whole["final_val_loss"]
-    a = pq.read_table(tmp_path / "whole" / "metrics.parquet")
-    assert a.equals(pq.read_table(tmp_path / "crashed" / "metrics.parquet"))
-    assert a.column_names == ["step", "skill", "val_loss", "weight"]
-    assert sorted(set(a["step"].to_pylist())) == [0, 4, 8, 12] and a.num_rows == 4 * len(m["skills"])
-    assert (tmp_path / "whole" / "training.png").read_bytes()[:4] == b"\x89PNG"
-
-
-def test_skillit_mixing_moves_the_weights(built, tmp_path):
-    from tasks.train import loop
-    from tasks.train import stage as train_stage
-
-    path, m = manifest_of(built)
-    s = train_stage.train(path, str(tmp_path / "skillit"), loop.TrainConfig(**TRAIN), mixing="skillit")
-    assert sum(s["final_weights"]) == pytest.approx(1.0)
-    assert s["final_weights"] != pytest.approx([k["weight"] for k in m["skills"]], abs=1e-3)
-
-
-def test_aioli_mixing_trains_probes_and_resumes_exactly(built, tmp_path):
-    from tasks.train import loop
-    from tasks.train import stage as train_stage
-
-    path, _ = manifest_of(built)
-    cfg = loop.TrainConfig(**TRAIN)
-    whole = train_stage.train(path, str(tmp_path / "a"), cfg, mixing="aioli")
-    train_stage.train(path, str(tmp_path / "b"), cfg, mixing="aioli", stop_at=4)
-    resumed = train_stage.train(path, str(tmp_path / "b"), cfg, mixing="aioli")
-    assert resumed["final_val_loss"] == whole["final_val_loss"] and resumed["final_weights"] == whole["final_weights"]
-    w = np.array(whole["final_weights"])
-    assert w.sum() == pytest.approx(1.0) and w.max() / w.min() <= np.exp(0.2) + 1e-9  # EMA Aioli: near uniform
-    assert w.max() - w.min() > 1e-4  # ... but moved by what the probes measured
-    steps = sorted(set(pq.read_table(tmp_path / "a" / "metrics.parquet")["step"].to_pylist()))
-    assert steps == [0, 4, 12]  # after step 4, LearnParams trained 3 probes x 2 steps (5-10): no evaluation at 8
-
-
-def test_skills_graph_from_short_runs_per_skill(built, tmp_path):
-    from tasks.train import graph, loop
-    from tasks.train import stage as train_stage
-
-    path, m = manifest_of(built)
-    s = train_stage.skills_graph(path, str(tmp_path), loop.TrainConfig(**{**TRAIN, "steps": 4}), base_steps=4)
-    a = np.load(tmp_path / "graph.npy")
-    k = len(m["skills"])
-    assert a.shape == (k, k) and np.allclose(a, s["graph"]) and (tmp_path / "graph.png").read_bytes()[:4] == b"\x89PNG"
-    assert all(a[i, i] > 0 for i in range(k))  # training on a skill lowers its own loss
-    assert graph.relative_drop(np.array([2.0, 4.0]), np.array([[1.0, 4.0], [2.0, 3.0]])).tolist() == [
-        [0.5, 0.0],
-        [0.0, 0.25],
-    ]
-    assert graph.density(np.array([[1.0, 0.2], [-0.1, 1.0]])) == 0.5

@@ -2,48 +2,49 @@ import numpy as np
 import pytest
 import torch
 
-from tasks.train import loop
+from schemas.config import AioliParams, MixingParams, SkillItParams, TrainParams
+from tasks.mixing import online, policies
+from tasks.train import lego, loop
 
-CFG = loop.TrainConfig(steps=30, batch_size=4, seq_len=16, lr=3e-3, warmup=5, eval_every=10, eval_windows=4)
+P = TrainParams(steps=30, batch_size=4, seq_len=16, lr=3e-3, warmup=5, eval_every=10, eval_windows=4)
 
 
-def streams(seed=0):
-    rng = np.random.default_rng(seed)
+def data():
+    rng = np.random.default_rng(0)
     # skill 0: a repeating pattern (learnable); skill 1: noise over a small alphabet
     a = np.tile(np.arange(10, 20), 200).astype(np.uint16)
     b = rng.integers(30, 40, 2000).astype(np.uint16)
-    return [loop.split(a, 16), loop.split(b, 16)]
+    return [loop.SkillData.from_stream(s, 16, 4) for s in (a, b)]
 
 
-def trainer(cfg=CFG):
-    parts = streams()
-    model = loop.build_model(64, cfg)
-    return loop.Trainer(model, [p[0] for p in parts], [p[1] for p in parts], np.array([0.5, 0.5]), cfg)
+def trainer(params=P, policy=None):
+    policy = policy or policies.Static(np.array([0.5, 0.5]))
+    return loop.Trainer(loop.build_model(64, params), data(), policy, params)
 
 
 def test_warmup_then_cosine_to_a_tenth():
-    assert loop.lr_at(0, CFG) == pytest.approx(CFG.lr / 5) and loop.lr_at(4, CFG) == pytest.approx(CFG.lr)
-    assert loop.lr_at(CFG.steps, CFG) == pytest.approx(0.1 * CFG.lr)
+    assert loop.lr_at(0, P) == pytest.approx(P.lr / 5) and loop.lr_at(4, P) == pytest.approx(P.lr)
+    assert loop.lr_at(P.steps, P) == pytest.approx(0.1 * P.lr)
 
 
 def test_training_lowers_the_learnable_skills_loss_and_records_metrics():
     t = trainer()
-    before = t.evaluate()
-    t.run(CFG.steps)
-    after = t.metrics[-2]["val_loss"], t.metrics[-1]["val_loss"]
-    assert after[0] < before[0] - 1.0  # the repeating pattern is learned
+    t.run(P.steps)
+    first, last = t.metrics[0], t.metrics[-2]
+    assert first["step"] == 0 and last["step"] == 30 and last["skill"] == 0
+    assert last["val_loss"] < first["val_loss"] - 1.0 and last["val_accuracy"] > 0.5  # the pattern is learned
     assert {m["step"] for m in t.metrics} == {0, 10, 20, 30} and all(m["weight"] == 0.5 for m in t.metrics)
 
 
 def test_resume_from_a_checkpoint_gives_the_uninterrupted_result():
     whole = trainer()
-    whole.run(CFG.steps)
+    whole.run(P.steps)
     first = trainer()
     first.run(15)
-    state = first.state_dict()
+    state = first.state_dict()  # before the next model's seeding resets torch's global generator
     resumed = trainer()
     resumed.load_state_dict(state)
-    resumed.run(CFG.steps)
+    resumed.run(P.steps)
     for a, b in zip(whole.model.parameters(), resumed.model.parameters(), strict=True):
         assert torch.equal(a, b)
     assert whole.metrics == resumed.metrics
@@ -52,3 +53,61 @@ def test_resume_from_a_checkpoint_gives_the_uninterrupted_result():
 def test_too_short_a_skill_is_named():
     with pytest.raises(ValueError, match="too few for training and validation windows of 17"):
         loop.split(np.zeros(20, np.uint16), 16)
+
+
+def test_rows_score_only_their_targets():
+    skills = lego.skill_data(3, n_train=20, seed=0, n_val=10)
+    n = lego.length(3)
+    d = skills[2]
+    assert d.train.shape == (20, n) and d.train_targets.shape == (20, n - 1) and d.val.shape == (10, n)
+    assert ((d.val_targets != loop.IGNORE).sum(axis=1) == 1).all()  # one scored target: the answer
+    x, y = d.draw(np.random.default_rng(0), 5, n - 1)
+    assert x.shape == (5, n) and (x[:, 1:][y != loop.IGNORE] == y[y != loop.IGNORE]).all()
+    answer = y[y != loop.IGNORE]
+    assert len(answer) == 5 and set(answer) <= {lego.VOCAB.index("0"), lego.VOCAB.index("1")}
+    params = TrainParams(steps=2, batch_size=4, seq_len=n - 1, eval_every=1)
+    t = loop.Trainer(loop.build_model(len(lego.VOCAB), params), skills, policies.Static(np.ones(3)), params)
+    losses, accs = t.validate()
+    assert losses.shape == (3,) and all(a in np.arange(11) / 10 for a in accs)  # a share of 10 answers
+
+
+def test_skillit_policy_updates_each_round_from_the_window_of_evaluations():
+    graph = ((1.0, 0.0), (1.0, 1.0))
+    params = P.model_copy(update={"mixing": MixingParams(method="skillit", update_every=10,
+                                                          skillit=SkillItParams(graph=graph, window=2))})  # fmt: skip
+    policy = policies.make(params.mixing, np.array([0.5, 0.5]))
+    t = trainer(params, policy)
+    assert t.weights == pytest.approx(online.skillit_initial(online.skillit_graph(np.array(graph)), 0.5))
+    t.run(20)
+    window = np.array([[m["val_loss"] for m in t.metrics if m["step"] == s] for s in (10, 20)])
+    assert len(policy.history) == 3  # steps 0, 10 and 20
+    t.run(21)  # the round boundary at step 20 sets the weights from the last two evaluations
+    want = online.skillit_update(online.skillit_graph(np.array(graph)), window, 0.5)
+    assert t.weights == pytest.approx(want)
+
+
+def test_skillit_fine_tuning_uses_the_target_columns_and_averages():
+    p = SkillItParams(graph=((1.0, 0.5, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)), targets=(1,), eta=1.0)
+    policy = policies.SkillIt(3, p)
+    assert policy.graph.shape == (3, 1) and policy.initial == pytest.approx(online.skillit_initial(policy.graph, 1.0))
+    with pytest.raises(ValueError, match=r"target skills \[5\] are not all in \[0, 3\)"):
+        policies.SkillIt(3, SkillItParams(targets=(5,)))
+    with pytest.raises(ValueError, match="the skills graph is 3 x 3; the data has 2 skills"):
+        policies.SkillIt(2, p)
+
+
+def test_aioli_probes_are_training_steps_inside_the_round():
+    mixing = MixingParams(method="aioli", update_every=10, aioli=AioliParams(lp_steps=2, sweeps=1))
+    params = P.model_copy(update={"mixing": mixing, "eval_every": 5})
+    t = trainer(params, policies.make(mixing, np.array([0.5, 0.5])))
+    t.run(params.steps)
+    assert t.step == params.steps
+    steps = sorted({m["step"] for m in t.metrics})
+    assert steps == [0, 5, 10, 15, 20, 25, 30]  # the schedule holds through the probe steps
+    # probes (steps 1-4, 11-14, 21-24) train on 0.75/0.25 mixtures; the evaluations between them see the rounds'
+    # weights, which EMA Aioli keeps within e^eta of uniform
+    assert all(abs(m["weight"] - 0.5) < 0.06 for m in t.metrics)
+    w = t.weights
+    assert w.sum() == pytest.approx(1.0) and w.max() / w.min() <= np.exp(0.2) + 1e-9 and abs(w[0] - 0.5) > 1e-6
+    with pytest.raises(ValueError, match="take 2 skills x 3 sweeps x 4 steps = 24 steps, a whole round of 20"):
+        policies.Aioli(2, AioliParams(lp_steps=4, sweeps=3), update_every=20)

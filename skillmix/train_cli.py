@@ -1,0 +1,212 @@
+"""`skillmix train`, `skillmix proxies` and `skillmix skills-graph`: training on a manifest's shards.
+
+Registered on the app by skillmix.cli. Heavy imports (torch, Prefect) happen inside the commands.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from skillmix.common import DaskOpt, RunOpt, WorkersOpt, _fail, _local_api, _run_flow, _validated, console
+
+PresetOpt = Annotated[str, typer.Option(help="model size: tiny (CPU, tests), small (4 layers) or 125m (GPU)")]
+StepsOpt = Annotated[int, typer.Option(min=1, help="optimizer steps")]
+SeqOpt = Annotated[int, typer.Option(help="training sequence length, tokens")]
+BatchOpt = Annotated[int, typer.Option(help="sequences per step")]
+EvalOpt = Annotated[int, typer.Option(help="steps between per-skill evaluations and checkpoints")]
+RoundOpt = Annotated[int, typer.Option(help="steps per mixing round (skillit, aioli)")]
+EtaOpt = Annotated[float | None, typer.Option(help="step size of the online rule (default: Skill-It 0.5, Aioli 0.2)")]
+GraphOpt = Annotated[str | None, typer.Option(help="Skill-It skills graph (.npy, k x k, from skills-graph)")]
+TargetOpt = Annotated[
+    str | None, typer.Option(help="Skill-It fine-tuning: comma-separated skills to improve (default: all)")
+]
+DeviceOpt = Annotated[str, typer.Option(help="cpu, cuda or cuda:N")]
+LpOpt = Annotated[int, typer.Option(help="Aioli: training steps per probe interval")]
+SweepsOpt = Annotated[int, typer.Option(help="Aioli: random orders of the probes per round")]
+
+
+def _graph(path: str | None) -> tuple[tuple[float, ...], ...] | None:
+    if path is None:
+        return None
+    import numpy as np
+
+    try:
+        a = np.load(path)
+    except (OSError, ValueError) as e:
+        _fail(f"--graph {path}: cannot read a .npy matrix ({e})")
+    return tuple(tuple(float(v) for v in row) for row in np.atleast_2d(a))
+
+
+def _params(kind: str, mixing: str, graph: str | None, targets: str | None, eta: float | None,
+            update_every: int, lp_steps: int = 2, sweeps: int = 1, **train):  # fmt: skip
+    """TrainParams from the shared options, or exit 2 naming the invalid one."""
+    from schemas.config import AioliParams, MixingParams, SkillItParams, TrainParams
+
+    if mixing not in ("static", "skillit", "aioli"):
+        _fail(f"invalid {kind} option: --mixing {mixing!r}: one of static, skillit, aioli")
+    try:
+        target_list = None if targets is None else tuple(int(t) for t in targets.split(","))
+    except ValueError:
+        _fail(f"invalid {kind} option: --target-skills {targets!r}: comma-separated skill numbers")
+    graph_rows = _graph(graph)
+
+    def build() -> TrainParams:
+        skillit = SkillItParams(graph=graph_rows, targets=target_list, **({"eta": eta} if eta is not None else {}))
+        aioli = AioliParams(lp_steps=lp_steps, sweeps=sweeps, **({"eta": eta} if eta is not None else {}))
+        m = MixingParams(method=mixing, update_every=update_every, skillit=skillit, aioli=aioli)
+        return TrainParams(mixing=m, **train)
+
+    return _validated(kind, build)
+
+
+def _device(device: str) -> None:
+    import torch
+
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        _fail(f"--device {device}: no CUDA device here (torch {torch.__version__}); use --device cpu")
+
+
+def train(
+    manifest: Annotated[str, typer.Argument(help="a manifest.json written by `skillmix emit`, or a run (its latest)")],
+    out: Annotated[str, typer.Option("--out", help="directory for checkpoints, metrics.parquet and plots")],
+    preset: PresetOpt = "tiny",
+    steps: StepsOpt = 200,
+    mixing: Annotated[str, typer.Option(help="static (manifest weights), skillit or aioli")] = "static",
+    graph: GraphOpt = None,
+    target_skills: TargetOpt = None,
+    eta: EtaOpt = None,
+    update_every: RoundOpt = 50,
+    lp_steps: LpOpt = 2,
+    sweeps: SweepsOpt = 1,
+    seq_len: SeqOpt = 128,
+    batch_size: BatchOpt = 8,
+    lr: Annotated[float, typer.Option(help="peak learning rate")] = 1e-3,
+    eval_every: EvalOpt = 50,
+    seed: Annotated[int, typer.Option(help="model init and sampling seed")] = 0,
+    compile_: Annotated[bool, typer.Option("--compile", help="torch.compile the model (GPU)")] = False,
+    device: DeviceOpt = "cpu",
+) -> None:
+    """Train a GPT-2-style model on MANIFEST's shards; resumes from OUT/checkpoint.pt; per-skill losses."""
+    from flows.train import train as train_flow
+    from skillmix.progress import watch
+    from tasks.common.errors import InputError
+    from tasks.train import stage
+
+    params = _params("train", mixing, graph, target_skills, eta, update_every, lp_steps, sweeps, preset=preset,
+                     steps=steps, seq_len=seq_len, batch_size=batch_size, lr=lr, eval_every=eval_every, seed=seed,
+                     compile=compile_)  # fmt: skip
+    try:
+        manifest = stage.manifest_path(manifest)  # before Prefect starts: a typo'd path fails at once
+    except InputError as e:
+        _fail(str(e))
+    _device(device)
+    _local_api(None)
+    with watch(console, [("train", f"{out.rstrip('/')}/progress/*.json", "steps")]):
+        s = _run_flow(train_flow, manifest, out, params, device)
+    t = Table(title=f"{mixing} training: {s['steps']} steps, {s['parameters']:,} parameters", header_style="bold")
+    for col in ("skill", "final validation loss", "final weight"):
+        t.add_column(col, justify="right")
+    for k, loss in s["final_val_loss"].items():
+        t.add_row(k, f"{loss:.4f}", f"{s['final_weights'][int(k)]:.4f}")
+    t.add_row("mean", f"{s['mean_final_val_loss']:.4f}", "")
+    console.print(t)
+    console.print(f"metrics: {out}/metrics.parquet (+ training.png, summary.json, checkpoint.pt)")
+
+
+def proxies(
+    run: RunOpt,
+    mixture: Annotated[
+        list[str],
+        typer.Option(help="repeatable: manifest, stratified, natural, skillit, aioli, a mixture.json or w1,w2,..."),
+    ],
+    seeds: Annotated[str, typer.Option(help="comma-separated seeds; each mixture is trained once per seed")] = "0",
+    baseline: Annotated[str | None, typer.Option(help="mixture the others are compared with")] = "stratified",
+    preset: PresetOpt = "tiny",
+    steps: StepsOpt = 200,
+    seq_len: SeqOpt = 128,
+    batch_size: BatchOpt = 8,
+    lr: Annotated[float, typer.Option(help="peak learning rate")] = 1e-3,
+    eval_every: EvalOpt = 50,
+    update_every: RoundOpt = 50,
+    eta: EtaOpt = None,
+    lp_steps: LpOpt = 2,
+    sweeps: SweepsOpt = 1,
+    graph: GraphOpt = None,
+    device: DeviceOpt = "cpu",
+    dask_address: DaskOpt = None,
+    workers: WorkersOpt = None,
+) -> None:
+    """Proxy runs: a short training per mixture and seed on RUN's latest manifest (each cached under
+    RUN/work/proxies/), compared by average per-skill validation loss -> RUN/report/proxies/."""
+    from flows.runtime import task_runner
+    from flows.train import proxies as proxies_flow
+    from tasks.common import io
+    from tasks.common.errors import InputError
+    from tasks.shards import stage as shards_stage
+    from tasks.train import stage
+
+    try:
+        seed_list = [int(s) for s in seeds.split(",")]
+    except ValueError:
+        _fail(f"invalid proxies option: --seeds {seeds!r}: comma-separated integers")
+    base = _params("proxies", "static", graph, None, eta, update_every, lp_steps, sweeps, preset=preset, steps=steps,
+                   seq_len=seq_len, batch_size=batch_size, lr=lr, eval_every=eval_every)  # fmt: skip
+    try:
+        manifest = shards_stage.latest_manifest(run)
+        mixings = {spec: stage.mixing_for(spec, manifest, base.mixing) for spec in dict.fromkeys(mixture)}
+    except InputError as e:
+        _fail(str(e))
+    if baseline is not None and baseline not in mixings:
+        baseline = None
+    plan = [(spec, seed, base.model_copy(update={"seed": seed, "mixing": m}))
+            for spec, m in mixings.items() for seed in seed_list]  # fmt: skip
+    _device(device)
+    _local_api(dask_address)
+    flow = proxies_flow.with_options(task_runner=task_runner(dask_address, workers))
+    with console.status(f"{len(plan)} proxy runs of {steps} steps ({len(mixings)} mixtures x {len(seed_list)} seeds)"):
+        summaries = _run_flow(flow, manifest, run, [p for _, _, p in plan], device)
+    labels = [k["label"] for k in io.read_json(manifest)["skills"]]
+    report = stage.comparison(run, [(n, s, x) for (n, s, _), x in zip(plan, summaries, strict=True)], labels, baseline)
+    t = Table(title=f"proxy runs: average per-skill validation loss after {steps} steps", header_style="bold")
+    for col in ("mixture", "mean", "std", "seeds", f"vs {baseline}" if baseline else "", "wins"):
+        t.add_column(col, justify="right")
+    for r in report["mixtures"]:
+        diff = f"{r['mean_diff']:+.4f}" if "mean_diff" in r else ""
+        wins = f"{r['wins']}/{r['paired_seeds']}" if "wins" in r else ""
+        t.add_row(escape(r["mixture"]), f"{r['mean']:.4f}", f"{r['std']:.4f}", str(len(r["seeds"])), diff, wins)
+    console.print(t)
+    console.print(f"report: {io.join(run, 'report', 'proxies', 'summary.json')} (+ proxies.png)")
+
+
+def skills_graph(
+    run: RunOpt,
+    out: Annotated[str | None, typer.Option("--out", help="directory (default RUN/report/skills-graph)")] = None,
+    base_steps: Annotated[int, typer.Option(min=0, help="steps of the shared base model on the manifest's mix")] = 100,
+    steps: Annotated[int, typer.Option(min=1, help="steps on each skill alone, from the base")] = 50,
+    preset: PresetOpt = "tiny",
+    seq_len: SeqOpt = 128,
+    device: DeviceOpt = "cpu",
+) -> None:
+    """Skill-It's skills graph for RUN's latest manifest: A(i, j) = relative loss drop of skill j after skill i."""
+    from flows.train import skills_graph as graph_flow
+    from tasks.common.errors import InputError
+    from tasks.shards import stage as shards_stage
+
+    params = _params("skills-graph", "static", None, None, None, 50, preset=preset, steps=steps, seq_len=seq_len,
+                     eval_every=steps)  # fmt: skip
+    try:
+        manifest = shards_stage.latest_manifest(run)
+    except InputError as e:
+        _fail(str(e))
+    out = out or f"{run.rstrip('/')}/report/skills-graph"
+    _device(device)
+    _local_api(None)
+    s = _run_flow(graph_flow, manifest, out, params, base_steps, device)
+    console.print(
+        f"skills graph of {len(s['graph'])} skills, density {s['density']:.2f}: {out}/graph.npy "
+        f"(+ graph.png); use it with `skillmix train MANIFEST --mixing skillit --graph {out}/graph.npy`"
+    )
