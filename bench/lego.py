@@ -63,11 +63,16 @@ def one_run(job: tuple[str, int, dict]) -> dict:
     args = argparse.Namespace(**ns)
     torch.set_num_threads(args.threads)
     params = arm_params(arm, args, seed)
-    data = lego.skill_data(args.k, args.n_train, seed=1000 + seed, graph=args.graph)
+    data = lego.skill_data(args.k, args.n_train, seed=1000 + seed, graph=args.graph,
+                           fixed_names=args.fixed_names)  # fmt: skip
     policy = policies.make(params.mixing, np.full(args.k, 1.0 / args.k), seed)
     t = loop.Trainer(loop.build_model(len(lego.VOCAB), params), data, policy, params)
     start = time.monotonic()
-    t.run(params.steps)
+    for until in range(args.eval_every, params.steps + args.eval_every, args.eval_every):
+        t.run(until)
+        if args.verbose:
+            acc = [m["val_accuracy"] for m in t.metrics[-args.k :]]
+            print(f"{arm} seed {seed} step {t.step} ({time.monotonic() - start:.0f} s): accuracy {acc}", flush=True)
     return {"arm": arm, "seed": seed, "seconds": time.monotonic() - start, "metrics": t.metrics}
 
 
@@ -131,6 +136,8 @@ def main() -> None:
     ap.add_argument("--eval-every", type=int, default=100)
     ap.add_argument("--n-train", type=int, default=40_000, help="distinct training samples per skill")
     ap.add_argument("--graph", default="chain", help="LEGO variable graph: chain, tree or disconnected")
+    ap.add_argument("--fixed-names", action="store_true", help="variables always named a, b, c... (no binding)")
+    ap.add_argument("--verbose", action="store_true", help="print every evaluation")
     ap.add_argument("--jobs", type=int, default=2, help="runs at a time, one torch thread each by default")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=str(ROOT / "bench" / "_data" / "lego"))

@@ -39,11 +39,14 @@ def depth(k: int, graph: str = "chain") -> list[int]:
     return out
 
 
-def sample(rng: random.Random, k: int, skill: int, graph: str = "chain") -> tuple[str, str, int]:
-    """(prompt, answer text, answer bit) of one sample querying variable `skill`."""
+def sample(rng: random.Random, k: int, skill: int, graph: str = "chain", fixed_names: bool = False
+           ) -> tuple[str, str, int]:  # fmt: skip
+    """(prompt, answer text, answer bit) of one sample querying variable `skill`. Variable names are a fresh
+    random choice of letters per sample (Skill-It), or with `fixed_names` always a, b, c... in graph order, so
+    no name has to be bound to its clause (a variant small models learn from scratch; see bench/lego.py)."""
     if not 0 <= skill < k:
         raise ValueError(f"skill must be in [0, {k}), got {skill}")
-    names = rng.sample(string.ascii_lowercase, k)
+    names = list(string.ascii_lowercase[:k]) if fixed_names else rng.sample(string.ascii_lowercase, k)
     b = [rng.randint(0, 1) for _ in range(k)]  # each variable's value, i.i.d. uniform
     par = parents(k, graph)
 
@@ -57,15 +60,17 @@ def sample(rng: random.Random, k: int, skill: int, graph: str = "chain") -> tupl
     return f"Input: {' , '.join(clauses)} . Output: {names[skill]} = val", f" {b[skill]}", b[skill]
 
 
-def dataset(n_per_skill: dict[int, int], k: int, seed: int, graph: str = "chain") -> list[tuple[int, str, str]]:
-    """(skill, prompt, answer) rows, n per skill, each (skill, prompt) at most once, in a seeded shuffled order."""
+def dataset(n_per_skill: dict[int, int], k: int, seed: int, graph: str = "chain", fixed_names: bool = False,
+            exclude: set[tuple[int, str]] = frozenset()) -> list[tuple[int, str, str]]:  # fmt: skip
+    """(skill, prompt, answer) rows, n per skill, each (skill, prompt) at most once and none in `exclude` (a
+    validation set), in a seeded shuffled order."""
     rng = random.Random(seed)
-    seen: set[tuple[int, str]] = set()
+    seen: set[tuple[int, str]] = set(exclude)
     rows: list[tuple[int, str, str]] = []
     for skill, n in sorted(n_per_skill.items()):
         tries = got = 0
         while got < n:
-            prompt, answer, _ = sample(rng, k, skill, graph)
+            prompt, answer, _ = sample(rng, k, skill, graph, fixed_names)
             tries += 1
             if (skill, prompt) not in seen:
                 seen.add((skill, prompt))
@@ -123,13 +128,14 @@ def length(k: int) -> int:
     return 1 + 4 * k + (k - 1) + 2 + 4
 
 
-def skill_data(k: int, n_train: int, seed: int, graph: str = "chain", n_val: int = 100,
-               val_seed: int = 42) -> list[loop.SkillData]:  # fmt: skip
+def skill_data(k: int, n_train: int, seed: int, graph: str = "chain", n_val: int = 100, val_seed: int = 42,
+               fixed_names: bool = False) -> list[loop.SkillData]:  # fmt: skip
     """Per-skill training rows (`n_train` each, from `seed`) and validation rows (`n_val` each, from `val_seed`,
-    Skill-It's 100 with seed 42), for the training loop; the length is `length(k)`."""
+    Skill-It's 100 with seed 42; never among the training rows), for the training loop; the length is
+    `length(k)`."""
     n = length(k)
-    train = dataset({s: n_train for s in range(k)}, k, seed, graph)
-    val = dataset({s: n_val for s in range(k)}, k, val_seed, graph)
+    val = dataset({s: n_val for s in range(k)}, k, val_seed, graph, fixed_names)
+    train = dataset({s: n_train for s in range(k)}, k, seed, graph, fixed_names, exclude={r[:2] for r in val})
     out = []
     for s in range(k):
         x, y = rows([r for r in train if r[0] == s], n, loop.IGNORE)

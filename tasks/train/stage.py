@@ -86,6 +86,8 @@ def train(manifest_uri: str, out: str, params: TrainParams, device: str = "cpu",
         if state["config"] != run_config:
             raise InputError(f"{ckpt} was written by another configuration; use another --out or remove it")
         trainer.load_state_dict(state["trainer"])
+        if trainer.step == params.steps and io.exists(io.join(out, "summary.json")):
+            return io.read_json(io.join(out, "summary.json"))  # finished: a rerun is a no-op
     progress = ProgressFile(io.join(out, "progress", "train.json"), params.steps, "train", unit="steps")
     start_step, start = trainer.step, time.monotonic()
     while trainer.step < (stop_at or params.steps):
@@ -102,7 +104,7 @@ def train(manifest_uri: str, out: str, params: TrainParams, device: str = "cpu",
     seconds = time.monotonic() - start  # this process's share, evaluations included
     tokens = (trainer.step - start_step) * params.batch_size * params.seq_len
     summary = {"stage": "train", "config": run_config, "steps": trainer.step, "device": device,
-               "seconds": seconds, "tokens_per_second": tokens / seconds if seconds else None,
+               "seconds": seconds, "tokens_per_second": tokens / seconds if tokens else None,
                "parameters": sum(p.numel() for p in trainer.model.parameters()),
                "final_val_loss": {str(r["skill"]): r["val_loss"] for r in last},
                "mean_final_val_loss": float(np.mean([r["val_loss"] for r in last])),

@@ -125,3 +125,10 @@ def test_cuda_training_with_bf16_and_compile_resumes(built, tmp_path):
     assert whole["device"] == "cuda" and np.isfinite(whole["mean_final_val_loss"])
     # bf16 kernels with atomics need not be bitwise repeatable: the resumed run ends at the same loss, closely
     assert resumed["mean_final_val_loss"] == pytest.approx(whole["mean_final_val_loss"], rel=1e-2)
+
+
+def test_a_finished_run_is_not_trained_again(built, tmp_path):
+    path, _ = manifest_of(built)
+    first = train_stage.train(path, str(tmp_path), TRAIN)
+    (tmp_path / "training.png").unlink()
+    assert train_stage.train(path, str(tmp_path), TRAIN) == first and not (tmp_path / "training.png").exists()

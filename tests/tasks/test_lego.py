@@ -30,3 +30,13 @@ def test_dataset_has_the_requested_counts_no_duplicates_and_a_fixed_seed():
     assert lego.dataset({0: 20, 3: 60}, k=5, seed=42) == rows and lego.dataset({0: 20, 3: 60}, k=5, seed=1) != rows
     with pytest.raises(ValueError, match="cannot draw 100 distinct samples of skill 0 with k = 1"):
         lego.dataset({0: 100}, k=1, seed=0)  # 26 names x 2 values: only 52 distinct prompts
+
+
+def test_fixed_names_follow_the_graph_and_validation_never_appears_in_training():
+    prompt, _, bit = lego.sample(random.Random(3), 5, 4, fixed_names=True)
+    clauses = set(prompt.split("Input: ")[1].split(" . Output:")[0].split(" , "))
+    assert {c.split(" = ")[0] for c in clauses} == set("abcde") and prompt.endswith("Output: e = val")
+    assert any(c in clauses for c in ("e = val d", "e = not d")) and lego.resolve(prompt)["e"] == bit
+    val = {r[:2] for r in lego.dataset({s: 100 for s in range(5)}, 5, seed=42, fixed_names=True)}
+    train = lego.dataset({s: 2000 for s in range(5)}, 5, seed=0, fixed_names=True, exclude=val)
+    assert len(train) == 10_000 and not val & {r[:2] for r in train}  # 2^5 x 5! = 3,840 prompts per skill
