@@ -2,6 +2,7 @@
 skill-stratified and Skill-It mixtures, several seeds, with curves and Skill-It's weight trajectory.
 
     python bench/lego.py --k 5 --steps 6000 --seeds 0,1,2 [--jobs 2] [--out bench/_data/lego]
+    python bench/lego.py --k 5 --steps 6000 --preset 125m --batch 32 --lr 5e-4 --device cuda --jobs 1   # a GPU
 
 Every run is the project's one training loop (tasks.train.loop) on tasks.train.lego data, a `small` GPT-2
 (4 layers, d = 128) trained from scratch, one torch thread per run, `--jobs` runs at a time. Arms:
@@ -66,7 +67,7 @@ def one_run(job: tuple[str, int, dict]) -> dict:
     data = lego.skill_data(args.k, args.n_train, seed=1000 + seed, graph=args.graph,
                            fixed_names=args.fixed_names)  # fmt: skip
     policy = policies.make(params.mixing, np.full(args.k, 1.0 / args.k), seed)
-    t = loop.Trainer(loop.build_model(len(lego.VOCAB), params), data, policy, params)
+    t = loop.Trainer(loop.build_model(len(lego.VOCAB), params), data, policy, params, args.device)
     start = time.monotonic()
     for until in range(args.eval_every, params.steps + args.eval_every, args.eval_every):
         t.run(until)
@@ -138,6 +139,7 @@ def main() -> None:
     ap.add_argument("--graph", default="chain", help="LEGO variable graph: chain, tree or disconnected")
     ap.add_argument("--fixed-names", action="store_true", help="variables always named a, b, c... (no binding)")
     ap.add_argument("--verbose", action="store_true", help="print every evaluation")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (then use --jobs 1)")
     ap.add_argument("--jobs", type=int, default=2, help="runs at a time, one torch thread each by default")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=str(ROOT / "bench" / "_data" / "lego"))

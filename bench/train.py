@@ -10,8 +10,8 @@ bf16 autocast; each is timed over `--steps` steps after `--warmup` untimed ones 
   skillmix loop   tasks.train.loop.Trainer.train_step: batches drawn per skill by the mixture from the
                   memory-mapped shards, targets, loss
   raw loop        model(input_ids, labels=...) on one batch made beforehand, loss.backward, clip, AdamW step
-Prints tokens/s of each and their ratio; with --peak-tflops, MFU = 6N + 12 L d T FLOPs per token x tokens/s /
-peak (nanoGPT/PaLM estimate, embeddings excluded; H100/H200 SXM dense bf16 peak: 989 TFLOP/s).
+Prints tokens/s of each and their ratio; with --peak-tflops, MFU = (6N + 12 L d T) FLOPs per token x tokens/s /
+peak (nanoGPT's estimate, tasks.train.loop.flops_per_token; H100/H200 SXM dense bf16 peak: 989 TFLOP/s).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def main() -> None:
 
     model = loop.build_model(vocab, params).to(args.device)
     fwd = torch.compile(model) if args.compile else model
-    opt = torch.optim.AdamW(model.parameters(), lr=params.lr, weight_decay=params.weight_decay)
+    opt = loop.optimizer(model, params, fused=args.device.startswith("cuda"))
     x, _ = ours.batch()
     x = x[:, :-1].contiguous()
 

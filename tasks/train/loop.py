@@ -84,11 +84,21 @@ def windows(stream: np.ndarray, starts: np.ndarray, seq_len: int) -> np.ndarray:
 
 
 def flops_per_token(model: torch.nn.Module, seq_len: int) -> float:
-    """Training FLOPs per token: 6 x non-embedding parameters + 12 x layers x width x sequence (attention),
-    the PaLM/nanoGPT estimate used for model FLOPs utilisation."""
+    """Training FLOPs per token, nanoGPT's estimate for model FLOPs utilisation: 6 x parameters (position
+    embeddings excluded; the token embeddings count, as the tied output layer) + 12 x layers x width x sequence
+    (attention scores)."""
     cfg = model.config
-    n = sum(p.numel() for p in model.parameters()) - model.transformer.wte.weight.numel()
+    n = sum(p.numel() for p in model.parameters()) - model.transformer.wpe.weight.numel()
     return 6.0 * n + 12.0 * cfg.n_layer * cfg.n_embd * seq_len
+
+
+def optimizer(model: torch.nn.Module, params: TrainParams, fused: bool = False) -> torch.optim.AdamW:
+    """AdamW with weight decay on matrices and embeddings only, not on biases and LayerNorm gains (Skill-It,
+    nanoGPT); `fused` on CUDA."""
+    weights = [p for p in model.parameters() if p.dim() >= 2]
+    others = [p for p in model.parameters() if p.dim() < 2]
+    groups = [{"params": weights, "weight_decay": params.weight_decay}, {"params": others, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=params.lr, fused=fused or None)
 
 
 class Trainer:
@@ -100,9 +110,9 @@ class Trainer:
         self.weights = np.asarray(policy.initial, np.float64)
         self.step = 0
         self.rng = np.random.default_rng(params.seed)
-        self.opt = torch.optim.AdamW(model.parameters(), lr=params.lr, weight_decay=params.weight_decay)
-        self.metrics: list[dict] = []  # step, skill, val_loss, val_accuracy, weight
         self.on_cuda = device.startswith("cuda")
+        self.opt = optimizer(self.model, params, fused=self.on_cuda)
+        self.metrics: list[dict] = []  # step, skill, val_loss, val_accuracy, weight
         if self.on_cuda:
             torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
         # compiled forward for speed; state_dict and evaluation-mode switches stay on the original module

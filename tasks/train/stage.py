@@ -197,7 +197,7 @@ MIXTURE_NAMES = ("manifest", "stratified", "natural", "skillit", "aioli")
 def mixing_for(spec: str, manifest_uri: str, base: MixingParams) -> MixingParams:
     """The mixing a proxy run gets from a spec: `manifest` (its weights), `stratified`, `natural` (tokens
     available), `skillit` or `aioli` (online, with `base`'s settings), a mixture.json path, or comma-separated
-    weights, one per skill."""
+    weights, one per skill. Static mixings carry no online settings, so their cached runs serve any of them."""
     m = io.read_json(manifest_uri)
     k = len(m["skills"])
     if spec in ("skillit", "aioli"):
@@ -220,7 +220,7 @@ def mixing_for(spec: str, manifest_uri: str, base: MixingParams) -> MixingParams
                              f"{k} comma-separated weights") from None  # fmt: skip
     if weights is not None and len(weights) != k:
         raise InputError(f"mixture {spec!r} has {len(weights)} weights; the manifest has {k} skills")
-    return base.model_copy(update={"method": "static", "weights": weights})
+    return MixingParams(weights=weights)  # online settings left at their defaults: they do not change a static run
 
 
 def comparison(run: str, runs: list[tuple[str, int, dict]], labels: list[str], baseline: str | None) -> dict:

@@ -68,6 +68,7 @@ def test_proxy_runs_are_cached_by_params_and_manifest(built, tmp_path):
     run = str(tmp_path / "run")
     strat = train_stage.mixing_for("stratified", path, TRAIN.mixing)
     assert strat.weights == pytest.approx([1 / k] * k)
+    assert train_stage.mixing_for("stratified", path, MixingParams(aioli=AioliParams(eta=1.0))) == strat
     runs = [TRAIN.model_copy(update={"mixing": strat}), TRAIN.model_copy(update={"mixing": strat, "seed": 1})]
     flow = proxies.with_options(task_runner=ThreadPoolTaskRunner(max_workers=2))
     first = flow(path, run, runs)
@@ -132,3 +133,20 @@ def test_a_finished_run_is_not_trained_again(built, tmp_path):
     first = train_stage.train(path, str(tmp_path), TRAIN)
     (tmp_path / "training.png").unlink()
     assert train_stage.train(path, str(tmp_path), TRAIN) == first and not (tmp_path / "training.png").exists()
+
+
+def test_proxies_command_compares_mixtures_on_dask(built):
+    from typer.testing import CliRunner
+
+    from skillmix.cli import app
+
+    run = built[1]["manifest"].split("/shards/")[0]
+    args = ["proxies", "--run", run, "--mixture", "stratified", "--mixture", "natural", "--steps", "4",
+            "--eval-every", "2", "--seq-len", "16", "--workers", "1"]  # fmt: skip
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "average per-skill validation loss after 4 steps" in text and "vs stratified" in text
+    report = json.loads((Path(run) / "report" / "proxies" / "summary.json").read_text())
+    assert [r["mixture"] for r in report["mixtures"]] == ["stratified", "natural"]
+    assert report["mixtures"][1]["paired_seeds"] == 1 and len(report["runs"]) == 2
