@@ -233,12 +233,14 @@ def comparison(run: str, runs: list[tuple[str, int, dict]], labels: list[str], b
                          "final_val_loss": s["final_val_loss"], "final_weights": s["final_weights"]}
                         for n, seed, s in runs]}  # fmt: skip
     io.write_json(io.join(out, "summary.json"), summary)
-    io.write_bytes(io.join(out, "proxies.png"), comparison_figure(finals, rows, labels))
+    io.write_bytes(io.join(out, "proxies.png"), comparison_figure(finals, rows, labels, baseline))
     return summary
 
 
-def comparison_figure(finals: list[tuple[str, int, np.ndarray]], rows: list[dict], labels: list[str]) -> bytes:
-    """PNG: average per-skill loss per mixture (mean and seeds), and each skill's final loss per mixture."""
+def comparison_figure(finals: list[tuple[str, int, np.ndarray]], rows: list[dict], labels: list[str],
+                      baseline: str | None = None) -> bytes:  # fmt: skip
+    """PNG: average per-skill loss per mixture (mean, sd and each seed), and per skill the mean final loss of
+    each mixture minus the baseline's (or the losses themselves without one)."""
     plt = plots.pyplot()
     fig, (a, b) = plt.subplots(1, 2, figsize=(13, 4.5), gridspec_kw={"width_ratios": [1, 2.5]})
     names = [r["mixture"] for r in rows]
@@ -250,12 +252,14 @@ def comparison_figure(finals: list[tuple[str, int, np.ndarray]], rows: list[dict
     a.set_ylim(lo - 0.5 * (hi - lo + 1e-3), hi + 0.5 * (hi - lo + 1e-3))
     a.set_xticks(range(len(rows)), names, rotation=30, ha="right")
     a.set_ylabel("average per-skill validation loss")
-    width = 0.8 / len(names)
-    for i, name in enumerate(names):
-        mean = np.mean([f for n, _, f in finals if n == name], axis=0)
-        b.bar(np.arange(len(labels)) + i * width, mean, width, label=name)
+    mean = {n: np.mean([f for m, _, f in finals if m == n], axis=0) for n in names}
+    shown = [n for n in names if n != baseline] if baseline in mean else names
+    width = 0.8 / max(1, len(shown))
+    for i, name in enumerate(shown):
+        b.bar(np.arange(len(labels)) + i * width, mean[name] - mean.get(baseline, 0), width, label=name)
+    b.axhline(0, color="k", lw=0.5)
     b.set_xticks(np.arange(len(labels)) + 0.4 - width / 2, [f"{j}: {t}"[:18] for j, t in enumerate(labels)],
                  rotation=60, ha="right", fontsize=7)  # fmt: skip
-    b.set_ylabel("final validation loss (mean over seeds)")
+    b.set_ylabel(f"final loss minus {baseline}'s (mean over seeds)" if baseline in mean else "final validation loss")
     b.legend(fontsize=7)
     return plots.png(fig)

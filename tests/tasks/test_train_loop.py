@@ -111,3 +111,32 @@ def test_aioli_probes_are_training_steps_inside_the_round():
     assert w.sum() == pytest.approx(1.0) and w.max() / w.min() <= np.exp(0.2) + 1e-9 and abs(w[0] - 0.5) > 1e-6
     with pytest.raises(ValueError, match="take 2 skills x 3 sweeps x 4 steps = 24 steps, a whole round of 20"):
         policies.Aioli(2, AioliParams(lp_steps=4, sweeps=3), update_every=20)
+
+
+class LinearLawTrainer:
+    """Stands in for the trainer: validation losses follow Aioli's linear law L <- L - A* p per step."""
+
+    def __init__(self, a_star, steps=100):
+        self.a, self.losses, self.step = np.asarray(a_star), np.full(len(a_star), 5.0), 0
+        self.weights = np.full(len(a_star), 1 / len(a_star))
+        self.params = TrainParams(steps=steps)
+
+    def advance(self):
+        self.losses = self.losses - self.a @ self.weights
+        self.step += 1
+
+    def val_losses(self):
+        return self.losses.copy()
+
+
+def test_aioli_learnparams_recovers_the_planted_law_and_steps_towards_its_largest_column():
+    a_star = np.array([[0.03, 0.00, 0.01], [0.02, 0.01, 0.00], [0.04, 0.00, 0.02]])  # skill 0 helps everyone
+    sim = LinearLawTrainer(a_star)
+    policy = policies.Aioli(3, AioliParams(one_hot_factor=0.625, lp_steps=3, sweeps=2, eta=1.0), update_every=50)
+    new = policy.update(sim)
+    assert sim.step == 3 * 3 * 2  # every probe interval trained, in both sweeps
+    want = online.aioli_update(np.full(3, 1 / 3), online.aioli_normalize(3 * a_star), 1.0, 0.5)[0]
+    assert new == pytest.approx(want) and new.argmax() == 0  # beta = previous - new: a sign error would flip it
+    late = LinearLawTrainer(a_star, steps=60)
+    late.step = 50
+    assert policy.update(late) is late.weights and late.step == 50  # too close to the end to probe: unchanged
