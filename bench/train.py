@@ -6,7 +6,8 @@ FLOPs utilisation on a GPU.
         --steps 200 --compile --peak-tflops 989
 
 Both loops train a fresh `--preset` GPT-2 on the manifest's shards with AdamW, gradient clipping and (on CUDA)
-bf16 autocast; each is timed over `--steps` steps after `--warmup` untimed ones (compilation, allocator):
+bf16 autocast; each is timed over `--steps` steps after `--warmup` untimed ones (compilation, allocator), in `--repeats`
+alternating blocks whose median is kept:
   skillmix loop   tasks.train.loop.Trainer.train_step: batches drawn per skill by the mixture from the
                   memory-mapped shards, targets, loss
   raw loop        model(input_ids, labels=...) on one batch made beforehand, loss.backward, clip, AdamW step
@@ -50,6 +51,7 @@ def main() -> None:
     ap.add_argument("--preset", default="tiny")
     ap.add_argument("--steps", type=int, default=50)
     ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=3, help="alternating timed blocks per loop; the median is kept")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--seq-len", type=int, default=128)
     ap.add_argument("--device", default="cpu")
@@ -64,14 +66,13 @@ def main() -> None:
     from tasks.mixing import policies
     from tasks.train import loop, stage
 
-    params = TrainParams(preset=args.preset, steps=args.steps + args.warmup, batch_size=args.batch,
+    params = TrainParams(preset=args.preset, steps=(args.steps + args.warmup) * args.repeats, batch_size=args.batch,
                          seq_len=args.seq_len, compile=args.compile)  # fmt: skip
     manifest = stage.manifest_path(args.manifest)
     m, data = stage.skill_data(manifest, params)
     vocab = m["tokenizer"]["vocab_size"]
     weights = np.array([k["weight"] for k in m["skills"]])
     ours = loop.Trainer(loop.build_model(vocab, params), data, policies.Static(weights), params, args.device)
-    t_ours = timed(ours.train_step, args.steps, args.warmup, args.device)
 
     model = loop.build_model(vocab, params).to(args.device)
     fwd = torch.compile(model) if args.compile else model
@@ -87,7 +88,10 @@ def main() -> None:
         torch.nn.utils.clip_grad_norm_(model.parameters(), params.grad_clip)
         opt.step()
 
-    t_raw = timed(raw_step, args.steps, args.warmup, args.device)
+    # alternate the two loops so that neither gets the warmer process (allocator, caches, clocks)
+    t_ours, t_raw = (float(np.median(t)) for t in zip(*[(timed(ours.train_step, args.steps, args.warmup, args.device),
+                                                          timed(raw_step, args.steps, args.warmup, args.device))
+                                                         for _ in range(args.repeats)], strict=True))  # fmt: skip
     tokens = args.steps * args.batch * args.seq_len
     n = sum(p.numel() for p in model.parameters())
     print(f"{args.preset} ({n / 1e6:.1f}M parameters), batch {args.batch} x {args.seq_len}, {args.steps} timed steps "
