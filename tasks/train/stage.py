@@ -253,13 +253,14 @@ def comparison_figure(finals: list[tuple[str, int, np.ndarray]], rows: list[dict
     a.set_xticks(range(len(rows)), names, rotation=30, ha="right")
     a.set_ylabel("average per-skill validation loss")
     mean = {n: np.mean([f for m, _, f in finals if m == n], axis=0) for n in names}
-    shown = [n for n in names if n != baseline] if baseline in mean else names
-    width = 0.8 / max(1, len(shown))
+    relative = baseline in mean and len(names) > 1  # one mixture alone is shown as it is
+    shown = [n for n in names if n != baseline] if relative else names
+    width = 0.8 / len(shown)
     for i, name in enumerate(shown):
-        b.bar(np.arange(len(labels)) + i * width, mean[name] - mean.get(baseline, 0), width, label=name)
+        b.bar(np.arange(len(labels)) + i * width, mean[name] - (mean[baseline] if relative else 0), width, label=name)
     b.axhline(0, color="k", lw=0.5)
     b.set_xticks(np.arange(len(labels)) + 0.4 - width / 2, [f"{j}: {t}"[:18] for j, t in enumerate(labels)],
                  rotation=60, ha="right", fontsize=7)  # fmt: skip
-    b.set_ylabel(f"final loss minus {baseline}'s (mean over seeds)" if baseline in mean else "final validation loss")
+    b.set_ylabel(f"final loss minus {baseline}'s (mean over seeds)" if relative else "final validation loss")
     b.legend(fontsize=7)
     return plots.png(fig)
