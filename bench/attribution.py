@@ -10,6 +10,8 @@ to the GPT-2's last block and final LayerNorm (the `tiny` preset, 2 x 128), proj
   traker          TRAKer.featurize with a margin ModelOutput, grad_wrt = the same tensors, BasicProjector
                   (normal), float32, CPU: it differentiates the whole model per example, then keeps grad_wrt
   floor           model forward + backward of the summed margin, batches of --chunk (no per-example gradients)
+Then, as a check that the arms do the same work, each one's projected-gradient Gram matrix on the first 16
+sequences against the exact gradients' (correlation, and the scale that maps one onto the other).
 `traker` is not a project dependency: `pip install --no-deps traker==0.3.2` to include it (skipped otherwise).
 """
 
@@ -61,9 +63,9 @@ def main() -> None:
           f"{grads.n_params:,} parameters projected to {args.dim}, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads")  # fmt: skip
     sparse = trak.SparseProjector(grads.n_params, args.dim)
-    timed("ours sparse", lambda: trak.featurize(grads, sparse, x, y, chunk=args.chunk))
+    phi = {"ours sparse": timed("ours sparse", lambda: trak.featurize(grads, sparse, x, y, chunk=args.chunk))[0]}
     gauss = trak.Projector(grads.n_params, args.dim)
-    timed("ours gaussian", lambda: trak.featurize(grads, gauss, x, y, chunk=args.chunk))
+    phi["ours gaussian"] = timed("ours gaussian", lambda: trak.featurize(grads, gauss, x, y, chunk=args.chunk))[0]
 
     def floor():
         for s in range(0, args.n, args.chunk):
@@ -73,17 +75,27 @@ def main() -> None:
 
     timed("floor", floor)
     try:
-        rate_traker = traker_arm(model, grads, x, y, args)
+        rate["traker"], phi["traker"] = traker_arm(model, grads, x, y, args)
     except ImportError:
         print("  traker         not installed (pip install --no-deps traker==0.3.2)")
+    # same work? the projected gradients' Gram matrix against the exact one on the first 16 sequences
+    g = grads(torch.as_tensor(x[:16]), torch.as_tensor(y[:16]))[0].double().numpy()
+    exact = (g @ g.T).ravel()
+    for name, f in phi.items():
+        gram = (f[:16].astype(np.float64) @ f[:16].T.astype(np.float64)).ravel()
+        scale = gram @ exact / (exact @ exact)
+        print(f"  {name:14s} Gram vs exact gradients: correlation {np.corrcoef(gram, exact)[0, 1]:.4f}, "
+              f"least-squares scale {scale:.3g}")  # fmt: skip
+    if "traker" not in rate:
         return
-    rate["traker"] = rate_traker
     print(f"  ratio ours sparse / traker: {rate['ours sparse'] / rate['traker']:.2f}x; "
           f"ours gaussian / traker: {rate['ours gaussian'] / rate['traker']:.2f}x; "
           f"ours sparse / floor: {rate['ours sparse'] / rate['floor']:.2f}x")  # fmt: skip
 
 
-def traker_arm(model, grads, x, y, args) -> float:
+def traker_arm(model, grads, x, y, args):
+    """(examples/s, features (N, dim)) of traker's featurisation."""
+    import numpy as np
     import torch
     from trak import TRAKer
     from trak.modelout_functions import AbstractModelOutput
@@ -115,8 +127,9 @@ def traker_arm(model, grads, x, y, args) -> float:
             batch = [torch.as_tensor(x[s : s + args.chunk]), torch.as_tensor(y[s : s + args.chunk])]
             tr.featurize(batch=batch, num_samples=len(batch[0]))
         rate = len(x) / (time.perf_counter() - start)
+        features = np.array(tr.saver.current_store["grads"][: len(x)])
     print(f"  {'traker':14s} {rate:8.1f} examples/s (grad_wrt {grads.n_params:,} parameters)", flush=True)
-    return rate
+    return rate, features
 
 
 if __name__ == "__main__":
