@@ -73,7 +73,9 @@ class LastBlockGrads:
         h = self._trunk(x)
         with torch.no_grad():
             f, q = margin_and_q(self._head(self.params, h), y)
-        g = vmap(grad(self._f), in_dims=(None, 0, 0))(self.params, h, y)
+        with warnings.catch_warnings():  # known: no vmap batching rule for CPU SDPA (see __init__)
+            warnings.filterwarnings("ignore", message="There is a performance drop", category=UserWarning)
+            g = vmap(grad(self._f), in_dims=(None, 0, 0))(self.params, h, y)
         return torch.cat([g[k].flatten(1) for k in self.params], dim=1), f, q
 
 
