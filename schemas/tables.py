@@ -92,6 +92,15 @@ TRAIN_METRICS = pa.schema(
     ]
 )
 
+ATTRIBUTION = pa.schema(
+    [
+        pa.field("doc_id", pa.string(), nullable=False),
+        pa.field("target", pa.string(), nullable=False, metadata={"doc": "target task name"}),
+        pa.field("score", pa.float64(), nullable=False,
+                 metadata={"doc": "TRAK datamodel score, higher = more beneficial to the target (lowers its loss)"}),
+    ]
+)  # fmt: skip
+
 TABLES: dict[str, pa.Schema] = {
     "documents": DOCUMENTS,
     "rejected": REJECTED,
@@ -101,4 +110,5 @@ TABLES: dict[str, pa.Schema] = {
     "skills": SKILLS,
     "tokens": TOKENS,
     "train_metrics": TRAIN_METRICS,
+    "attribution": ATTRIBUTION,
 }

@@ -486,6 +486,7 @@ def demo(
 app.command()(train_cli.train)
 app.command()(train_cli.proxies)
 app.command("skills-graph")(train_cli.skills_graph)
+app.command()(train_cli.attribute)
 
 
 def main() -> None:  # pragma: no cover

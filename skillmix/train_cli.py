@@ -213,3 +213,53 @@ def skills_graph(
         f"skills graph of {len(s['graph'])} skills, density {s['density']:.2f}: {out}/graph.npy "
         f"(+ graph.png); use it with `skillmix train MANIFEST --mixing skillit --graph {out}/graph.npy`"
     )
+
+
+TargetsOpt = Annotated[
+    list[str], typer.Option("--targets", help="JSONL of target examples ('text', optional 'target'); repeatable")
+]
+
+
+def attribute(
+    run: RunOpt,
+    targets: TargetsOpt,
+    models: Annotated[int, typer.Option(min=1, help="proxies, each trained on a random half of the documents")] = 4,
+    steps: StepsOpt = 200,
+    preset: PresetOpt = "tiny",
+    seq_len: Annotated[int, typer.Option(help="tokens scored per document (its first ones)")] = 128,
+    proj_dim: Annotated[int | None, typer.Option(help="projection dimension (default min(1024, documents/4))")] = None,
+    projection: Annotated[str, typer.Option(help="sparse (fast on CPU) or gaussian")] = "sparse",
+    max_docs: Annotated[int | None, typer.Option(help="score a seeded sample of this many documents")] = None,
+    seed: Annotated[int, typer.Option(help="halves, proxies and projections")] = 0,
+) -> None:
+    """DsDm attribution: score RUN's documents towards target tasks (TRAK on proxies); higher = more beneficial."""
+    from flows.attribution import attribution as attribution_flow
+    from schemas.config import AttributionParams
+
+    params = _validated("attribute", lambda: AttributionParams(models=models, steps=steps, preset=preset,
+                                                              seq_len=seq_len, proj_dim=proj_dim,
+                                                              projection=projection, max_docs=max_docs,
+                                                              seed=seed))  # fmt: skip
+    from tasks.attribution import stage as attribution_stage
+    from tasks.common.errors import InputError
+    from tasks.tokens import stage as tokens_stage
+
+    try:  # before any server or model starts
+        attribution_stage.read_targets(targets)
+        tokens_stage.latest(run)
+    except InputError as e:
+        _fail(str(e))
+    _local_api(None)
+    s = _run_flow(attribution_flow, run, targets, params)
+    console.print(f"attribution: {s['documents']:,} documents x {len(s['targets'])} targets in {s['seconds']:.0f} s; "
+                  "per skill, the mean score of its documents (higher = more beneficial to the target):")  # fmt: skip
+    table = Table()
+    table.add_column("skill", justify="right")
+    for name in s["targets"]:
+        table.add_column(escape(name), justify="right")
+    skills = next(iter(s["per_skill_mean"].values()))
+    for k in skills:
+        table.add_row(k, *[f"{s['per_skill_mean'][n][k]:+.3g}" for n in s["targets"]])
+    console.print(table)
+    console.print(f"scores: {run.rstrip('/')}/attributes/attribution/{s['fingerprint']}/part-00000.parquet "
+                  f"(+ report/attribution/attribution.png)")  # fmt: skip

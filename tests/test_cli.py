@@ -123,6 +123,11 @@ def test_verify_exits_1_naming_the_problem(tmp_path):
         (["train", "r", "--out", "o"], "r: no shards; run `skillmix emit --run r` first"),
         (["proxies", "--run", "r", "--mixture", "stratified", "--seeds", "x"], "--seeds 'x': comma-separated integers"),
         (["proxies", "--run", "r", "--mixture", "stratified"], "r: no shards; run `skillmix emit --run r` first"),
+        (
+            ["attribute", "--run", "r", "--targets", "t.jsonl", "--projection", "dense"],
+            "projection: Input should be 'sparse' or 'gaussian'",
+        ),
+        (["attribute", "--run", "r", "--targets", "nowhere.jsonl"], "--targets nowhere.jsonl: no such file"),
     ],
 )
 def test_stage_option_errors_are_named(args, message):

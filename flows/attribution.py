@@ -1,0 +1,17 @@
+"""Attribution: a run's tokenized kept documents + target examples -> attributes/attribution (doc_id, target,
+score; higher = more beneficial), DsDm's TRAK datamodels on proxies trained on random halves."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from schemas.config import AttributionParams
+from tasks.attribution.prefect_tasks import attribute_task
+
+
+@flow(name="attribution", log_prints=True)
+def attribution(run: str, targets: list[str], params: AttributionParams = AttributionParams()) -> dict:
+    """Score the run's documents towards each target in `targets` (JSONL files); returns the summary."""
+    s = attribute_task(run, targets, params)
+    print(f"attribution: {s['documents']:,} documents x {len(s['targets'])} targets -> {s['fingerprint']}")
+    return s

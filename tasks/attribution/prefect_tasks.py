@@ -1,0 +1,16 @@
+"""Prefect task for attribution (one process: proxies train one after another, then featurise)."""
+
+from __future__ import annotations
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from schemas.config import AttributionParams
+from tasks.attribution import stage
+
+
+@task(name="attribute", cache_policy=NO_CACHE)
+def attribute_task(run: str, targets: list[str], params: AttributionParams) -> dict:
+    """Scores of every kept document towards each target (committed ones are read); the summary."""
+    log = get_run_logger()
+    return stage.attribute(run, targets, params, progress=log.info)
