@@ -261,20 +261,14 @@ class PipelineParams(Params):
 
 
 class AttributionParams(Params):
-    """DsDm attribution: TRAK on proxies trained on random halves of the pool (ALGORITHMS.md section 3)."""
+    """DsDm attribution: TRAK on proxies trained on random halves of the pool (ALGORITHMS.md section 3). The
+    proxies are ordinary training runs (`proxy`, its seq_len also the tokens scored per document); proxy m
+    uses seed proxy.seed + m."""
 
-    preset: Literal["tiny", "small", "125m"] = Field("tiny", description="proxy model size (see PRESETS)")
-    seq_len: int = Field(128, ge=2, description="tokens per document scored: its first seq_len next tokens")
-    steps: int = Field(200, ge=1, description="optimizer steps of each proxy")
-    batch_size: int = Field(8, ge=1, description="sequences per proxy step")
-    lr: float = Field(1e-3, gt=0, description="proxies' peak learning rate")
+    proxy: TrainParams = TrainParams(warmup=20)
     models: int = Field(4, ge=1, description="proxies, each on its own random half of the pool")
     proj_dim: int | None = Field(None, ge=8, description="projection dimension (default min(1024, documents / 4))")
     ridge: float = Field(0.1, ge=0, description="kernel ridge, relative to the mean diagonal of Phi^T Phi")
     projection: Literal["sparse", "gaussian"] = Field("sparse", description="sparse JL (fast on CPU) or Gaussian")
     max_docs: int | None = Field(None, ge=4, description="score a seeded sample of this many documents (default all)")
-    seed: int = Field(0, ge=0, description="halves, proxies, projections and sampling")
-
-    def train_params(self) -> TrainParams:
-        return TrainParams(preset=self.preset, seq_len=self.seq_len, steps=self.steps, batch_size=self.batch_size,
-                           lr=self.lr, warmup=min(20, self.steps // 10), seed=self.seed)  # fmt: skip
+    seed: int = Field(0, ge=0, description="the halves and the document sample")

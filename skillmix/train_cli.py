@@ -234,12 +234,14 @@ def attribute(
 ) -> None:
     """DsDm attribution: score RUN's documents towards target tasks (TRAK on proxies); higher = more beneficial."""
     from flows.attribution import attribution as attribution_flow
-    from schemas.config import AttributionParams
+    from schemas.config import AttributionParams, TrainParams
 
-    params = _validated("attribute", lambda: AttributionParams(models=models, steps=steps, preset=preset,
-                                                              seq_len=seq_len, proj_dim=proj_dim,
-                                                              projection=projection, max_docs=max_docs,
-                                                              seed=seed))  # fmt: skip
+    def build() -> AttributionParams:
+        proxy = TrainParams(preset=preset, steps=steps, seq_len=seq_len, warmup=min(20, steps // 10), seed=seed)
+        return AttributionParams(proxy=proxy, models=models, proj_dim=proj_dim, projection=projection,
+                                 max_docs=max_docs, seed=seed)  # fmt: skip
+
+    params = _validated("attribute", build)
     from tasks.attribution import stage as attribution_stage
     from tasks.common.errors import InputError
     from tasks.tokens import stage as tokens_stage

@@ -49,9 +49,11 @@ def train_proxy(pool: Rows, val: Rows, vocab_size: int, params: TrainParams) -> 
 
 def attribute(pool: Rows, targets: dict[str, Rows], vocab_size: int, params: TrainParams, models: int = 4,
               proj_dim: int | None = None, ridge: float = 0.1, sparse: bool = True, chunk: int = 32,
-              progress: Callable[[str], None] | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:  # fmt: skip
+              seed: int | None = None, progress: Callable[[str], None] | None = None,
+              ) -> tuple[dict[str, np.ndarray], np.ndarray]:  # fmt: skip
     """({target name: score per pool row (N,), averaged over the target's examples}, masks (models, N) of the
-    halves each proxy was trained on). Proxy m: seed params.seed + m; projection seeded by m.
+    halves each proxy was trained on, drawn with `seed` (default params.seed)). Proxy m: seed params.seed + m;
+    projection seeded by m.
 
     proj_dim defaults to min(1024, N / 4): the kernel (Phi^T Phi + lambda I)^-1 needs many more rows than
     dimensions, and with N close to k and a small ridge the scores turn to noise (on the planted two-domain pool
@@ -59,7 +61,7 @@ def attribute(pool: Rows, targets: dict[str, Rows], vocab_size: int, params: Tra
     if not targets:
         raise ValueError("no targets to attribute towards")
     proj_dim = proj_dim or int(min(1024, max(8, len(pool.x) // 4)))
-    masks = datamodels.random_subsets(len(pool.x), models, alpha=0.5, seed=params.seed)
+    masks = datamodels.random_subsets(len(pool.x), models, alpha=0.5, seed=params.seed if seed is None else seed)
     val = next(iter(targets.values()))
     feats, qs, gs = [], [], {name: [] for name in targets}
     for m, mask in enumerate(masks):

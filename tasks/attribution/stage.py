@@ -97,10 +97,10 @@ def attribute(run: str, target_files: list[str], params: AttributionParams, prog
     eos = io.committed(io.join(run, "tokens", tfp))["eos_id"]
     from tasks.tokens import bpe
 
-    target_rows = {name: rows(bpe.encode(texts, tok, eos), params.seq_len) for name, texts in targets.items()}
+    target_rows = {name: rows(bpe.encode(texts, tok, eos), params.proxy.seq_len) for name, texts in targets.items()}
     start = time.perf_counter()
-    scores, masks = dsdm.attribute(rows(ids, params.seq_len), target_rows, tok.get_vocab_size(),
-                                   params.train_params(), models=params.models, proj_dim=params.proj_dim,
+    scores, masks = dsdm.attribute(rows(ids, params.proxy.seq_len), target_rows, tok.get_vocab_size(),
+                                   params.proxy, models=params.models, seed=params.seed, proj_dim=params.proj_dim,
                                    ridge=params.ridge, sparse=params.projection == "sparse",
                                    progress=progress)  # fmt: skip
     names = list(scores)

@@ -7,13 +7,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from flows.attribution import attribution
-from schemas.config import AttributionParams
+from schemas.config import AttributionParams, TrainParams
 from tasks.attribution import stage
 from tasks.common.errors import InputError
 from tasks.tokens import stage as tokens_stage
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
-PARAMS = AttributionParams(steps=4, batch_size=4, seq_len=16, models=2)
+PARAMS = AttributionParams(proxy=TrainParams(steps=4, batch_size=4, seq_len=16, warmup=1), models=2)
 
 
 def _targets(path, lines):
