@@ -79,6 +79,18 @@ def pool(run: str, params: AttributionParams) -> tuple[list[str], np.ndarray, li
     return doc_ids, skills_arr, ids, marker
 
 
+def encode_targets(run: str, tokens_fp: str, targets: dict[str, list[str]], seq_len: int
+                   ) -> tuple[dict[str, dsdm.Rows], int]:  # fmt: skip
+    """(rows of each target's texts under the run's tokenizer of tokens stage `tokens_fp`, its vocabulary size)."""
+    from tokenizers import Tokenizer
+
+    from tasks.tokens import bpe
+
+    tok = Tokenizer.from_str(io.read_bytes(io.join(run, "tokens", tokens_fp, "tokenizer.json")).decode())
+    eos = io.committed(io.join(run, "tokens", tokens_fp))["eos_id"]
+    return {name: rows(bpe.encode(texts, tok, eos), seq_len) for name, texts in targets.items()}, tok.get_vocab_size()
+
+
 def attribute(run: str, target_files: list[str], params: AttributionParams, progress=None) -> dict:
     """Score every kept document towards each target (or read the committed scores); the stage summary."""
     targets = read_targets(target_files)
@@ -90,16 +102,9 @@ def attribute(run: str, target_files: list[str], params: AttributionParams, prog
     if (done := io.committed(out)) is not None:
         io.point_latest(io.join(run, "attributes", "attribution"), fp)
         return done["summary"]
-    from tokenizers import Tokenizer
-
-    tok_uri = io.join(run, "tokens", tfp, "tokenizer.json")
-    tok = Tokenizer.from_str(io.read_bytes(tok_uri).decode())
-    eos = io.committed(io.join(run, "tokens", tfp))["eos_id"]
-    from tasks.tokens import bpe
-
-    target_rows = {name: rows(bpe.encode(texts, tok, eos), params.proxy.seq_len) for name, texts in targets.items()}
+    target_rows, vocab = encode_targets(run, tfp, targets, params.proxy.seq_len)
     start = time.perf_counter()
-    scores, masks = dsdm.attribute(rows(ids, params.proxy.seq_len), target_rows, tok.get_vocab_size(),
+    scores, masks = dsdm.attribute(rows(ids, params.proxy.seq_len), target_rows, vocab,
                                    params.proxy, models=params.models, seed=params.seed, proj_dim=params.proj_dim,
                                    ridge=params.ridge, sparse=params.projection == "sparse",
                                    progress=progress)  # fmt: skip
