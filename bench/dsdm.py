@@ -1,13 +1,14 @@
 """DsDm evidence on a run's documents: the linear datamodeling score (LDS) of the attribution scores.
 
     python bench/dsdm.py lds --run runs/demo --targets T.jsonl [--docs 400] [--seq-len 64] [--steps 100]
-        [--models 4] [--halves 20] [--seed 0]
+        [--models 4] [--halves 20] [--repeats 1] [--seed 0]
 
 1. Scores: `tasks.attribution.dsdm.attribute` on a seeded sample of --docs of the run's tokenized kept documents
    (each scored on its first --seq-len tokens) towards the first target in T.jsonl, --models proxies on random
    halves.
-2. Truth: --halves fresh proxies, each trained from scratch on its own random half of the same documents (halves
-   and seeds independent of step 1), and the target's loss (mean next-token cross-entropy) measured on each.
+2. Truth: for each of --halves random halves of the same documents (independent of step 1), --repeats fresh
+   proxies trained from scratch with different seeds, and the target's loss (mean next-token cross-entropy)
+   averaged over them: repeats take the initialisation's noise out of what the halves are compared by.
 3. LDS: Spearman correlation between the datamodel's predicted loss of each half (minus the sum of its
    documents' scores: higher score = more beneficial = lower loss) and the measured loss. 0 is no signal; the
    TRAK paper reports about 0.1-0.5 depending on the setting.
@@ -64,13 +65,16 @@ def lds(args) -> dict:
     actual = np.empty(args.halves)
     t0 = time.perf_counter()
     for h, mask in enumerate(halves):
-        model = dsdm.train_proxy(pool.take(np.flatnonzero(mask)), target_rows[name], vocab,
-                                 proxy.model_copy(update={"seed": args.seed + 1000 + h}))  # fmt: skip
-        actual[h] = target_loss(model, target_rows[name])
-        print(f"  half {h + 1}/{args.halves}: target loss {actual[h]:.4f}", flush=True)
+        losses = [target_loss(dsdm.train_proxy(pool.take(np.flatnonzero(mask)), target_rows[name], vocab,
+                                               proxy.model_copy(update={"seed": args.seed + 1000 + h + 10_000 * r})),
+                              target_rows[name]) for r in range(args.repeats)]  # fmt: skip
+        actual[h] = np.mean(losses)
+        print(f"  half {h + 1}/{args.halves}: target loss {actual[h]:.4f} (sd over seeds "
+              f"{np.std(losses):.4f})", flush=True)  # fmt: skip
     predicted = datamodels.predicted_loss(halves, score)
     result = {"documents": len(doc_ids), "target": name, "target_examples": len(targets[name]),
               "seq_len": args.seq_len, "proxy_steps": args.steps, "models": args.models, "halves": args.halves,
+              "repeats": args.repeats,
               "lds": datamodels.lds(predicted, actual), "actual_loss_range": [float(actual.min()), float(actual.max())],
               "attribution_seconds": round(t_attr, 1), "truth_seconds": round(time.perf_counter() - t0, 1)}  # fmt: skip
     print(json.dumps(result, indent=1))
@@ -88,6 +92,7 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--models", type=int, default=4)
     p.add_argument("--halves", type=int, default=20)
+    p.add_argument("--repeats", type=int, default=1, help="proxies (seeds) per half, their losses averaged")
     p.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     lds(args)
