@@ -94,14 +94,14 @@ def encode_targets(run: str, tokens_fp: str, targets: dict[str, list[str]], seq_
 def attribute(run: str, target_files: list[str], params: AttributionParams, progress=None) -> dict:
     """Score every kept document towards each target (or read the committed scores); the stage summary."""
     targets = read_targets(target_files)
-    doc_ids, skills, ids, marker = pool(run, params)
-    tfp = marker["summary"]["fingerprint"]
+    tfp = tokens_stage.latest(run)[1]["summary"]["fingerprint"]
     digest = hashlib.sha256(json.dumps(targets, sort_keys=True).encode()).hexdigest()
     fp = params.fingerprint(tfp, digest)
     out = io.join(run, "attributes", "attribution", fp)
     if (done := io.committed(out)) is not None:
         io.point_latest(io.join(run, "attributes", "attribution"), fp)
         return done["summary"]
+    doc_ids, skills, ids, _ = pool(run, params)  # read only when scoring: a committed rerun needs no token ids
     target_rows, vocab = encode_targets(run, tfp, targets, params.proxy.seq_len)
     start = time.perf_counter()
     scores, masks = dsdm.attribute(rows(ids, params.proxy.seq_len), target_rows, vocab,

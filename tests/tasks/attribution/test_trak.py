@@ -108,7 +108,8 @@ def test_a_copy_of_the_target_in_the_pool_gets_the_top_score():
     rng = np.random.default_rng(3)
     pool = rng.integers(0, 61, (24, 17))
     target = pool[[5]]
-    grads, proj = trak.LastBlockGrads(model), trak.Projector(trak.LastBlockGrads(model).n_params, 64, seed=0)
+    grads = trak.LastBlockGrads(model)
+    proj = trak.Projector(grads.n_params, 64, seed=0)
     phi, f, q = trak.featurize(grads, proj, pool[:, :-1], pool[:, 1:], chunk=10)
     g, _, _ = trak.featurize(grads, proj, target[:, :-1], target[:, 1:])
     s = trak.scores([trak.kernel_features(phi, ridge=1e-2)], [g], [q])[:, 0]
