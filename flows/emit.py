@@ -8,6 +8,7 @@ from flows.runtime import task_runner
 from schemas.config import EmitParams
 from tasks.common import io
 from tasks.shards.prefect_tasks import emit_skill, plan_emit, write_manifest
+from tasks.shards.stage import emitted
 
 
 @flow(name="emit", task_runner=task_runner(), log_prints=True)
@@ -19,7 +20,7 @@ def emit(run: str, params: EmitParams = EmitParams()) -> str:
         io.point_latest(io.join(plan.run, "shards"), plan.fingerprint)
         print(f"emit: already committed with these tokens, mixture and params: {uri}")
         return uri
-    skills = range(len(plan.mixture["skills"]))
+    skills = emitted(plan.mixture)
     entries = emit_skill.map(unmapped(plan), skills, unmapped(params)).result()
     doc = write_manifest(plan, entries, params)
     print(f"emit: {len(doc['skills'])} skills, budget {doc['token_budget']:,} tokens -> {uri}")

@@ -141,14 +141,40 @@ class TokensParams(Params):
 
 
 class MixParams(Params):
-    """A training-free mixture over skills (later: bimix, dsdm)."""
+    """A mixture over skills: training-free, or DsDm (ALGORITHMS.md 3): the documents with the highest attribution
+    scores. `select="dsdm"` with a training-free method is the combined mode: the method's weights across skills,
+    the top-scored documents within each."""
 
     method: Literal[
-        "natural", "stratified", "temperature", "entropy-shannon", "entropy-conditional", "entropy-joint", "entropy-vne"
-    ] = Field("entropy-conditional", description="how the weights are set")
+        "natural",
+        "stratified",
+        "temperature",
+        "entropy-shannon",
+        "entropy-conditional",
+        "entropy-joint",
+        "entropy-vne",
+        "dsdm",
+    ] = Field("entropy-conditional", description="how the weights are set; dsdm: the selection's token shares")
     temperature: float = Field(2.0, gt=0.0, description="tau of the temperature mixture: weights ~ tokens^(1/tau)")
     vne_docs: int = Field(1000, ge=2, description="documents per skill sampled for the von Neumann entropy")
     seed: int = Field(0, ge=0, description="sampling seed (von Neumann entropy)")
+    select: Literal["all", "dsdm"] = Field("all", description="documents kept within each skill: all, or the "
+                                           "top attribution scores (`skillmix attribute`)")  # fmt: skip
+    keep: float = Field(0.5, gt=0.0, le=1.0, description="DsDm: fraction of the tokens kept (of all tokens with "
+                        "method dsdm, of each skill's with select dsdm)")  # fmt: skip
+    target: str | None = Field(None, description="DsDm: the attribution target to select for (default: every "
+                               "target, standardised scores averaged)")  # fmt: skip
+
+    @model_validator(mode="before")
+    @classmethod
+    def _selection(cls, data):
+        if isinstance(data, dict) and data.get("method") == "dsdm":
+            data = {**data, "select": "dsdm"}  # the dsdm method is a selection
+        return data
+
+    @property
+    def selects(self) -> bool:
+        return self.select == "dsdm"
 
 
 class EmitParams(Params):

@@ -101,6 +101,15 @@ ATTRIBUTION = pa.schema(
     ]
 )  # fmt: skip
 
+SELECTION = pa.schema(
+    [
+        pa.field("doc_id", pa.string(), nullable=False),
+        pa.field("skill", pa.int32(), nullable=False),
+        pa.field("n_tokens", pa.int32(), nullable=False),
+        pa.field("score", pa.float64(), nullable=False, metadata={"doc": "the attribution score it was selected by"}),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "documents": DOCUMENTS,
     "rejected": REJECTED,
@@ -111,4 +120,5 @@ TABLES: dict[str, pa.Schema] = {
     "tokens": TOKENS,
     "train_metrics": TRAIN_METRICS,
     "attribution": ATTRIBUTION,
+    "selection": SELECTION,
 }

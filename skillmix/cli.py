@@ -227,13 +227,21 @@ def _print_tokens(s: dict) -> None:
 
 
 def _print_mixture(doc: dict) -> None:
+    sel = doc.get("selection")
     t = Table(title=f"{doc['method']} mixture {doc['fingerprint']}", show_header=True, header_style="bold")
-    for col, justify in (("skill", "right"), ("label", "left"), ("tokens", "right"), ("weight", "right")):
-        t.add_column(col, justify=justify)
+    cols = ["skill", "label", "tokens", "weight"] + (["kept", "mean score"] if sel else [])
+    for col in cols:
+        t.add_column(col, justify="left" if col == "label" else "right")
     for k in doc["skills"]:
-        t.add_row(str(k["skill"]), escape(k["label"]), f"{k['tokens']:,}", f"{k['weight']:.4f}")
-    t.add_row("", "sum", "", f"{sum(doc['weights']):.4f}")
+        more = [f"{k['tokens'] / max(1, k['tokens_scored']):.0%}", f"{k['attribution_mean']:+.3g}"] if sel else []
+        t.add_row(str(k["skill"]), escape(k["label"]), f"{k['tokens']:,}", f"{k['weight']:.4f}", *more)
+    t.add_row("", "sum", f"{sum(k['tokens'] for k in doc['skills']):,}", f"{sum(doc['weights']):.4f}")
     console.print(t)
+    if sel:
+        target = sel["target"] if isinstance(sel["target"], str) else ", ".join(sel["target"])
+        console.print(f"DsDm selection ({sel['scope']}, target {escape(target)}): {sel['documents']:,} of "
+                      f"{sel['documents_scored']:,} documents, {sel['tokens']:,} of {sel['tokens_scored']:,} tokens "
+                      "(score: higher = more beneficial); figure: report/mix/selection.png")  # fmt: skip
 
 
 def _print_manifest(uri: str) -> None:
@@ -283,16 +291,35 @@ def mix(
     method: Annotated[
         str,
         typer.Option(
-            help="natural, stratified, temperature, entropy-shannon, entropy-conditional, entropy-joint or entropy-vne"
+            help="natural, stratified, temperature, entropy-shannon, entropy-conditional, entropy-joint, "
+            "entropy-vne, or dsdm: keep the top-scored documents of the whole run (`skillmix attribute` first)"
         ),
     ] = "entropy-conditional",
     temperature: Annotated[float, typer.Option(help="tau for --method temperature: weights ~ tokens^(1/tau)")] = 2.0,
+    select: Annotated[
+        str,
+        typer.Option(
+            help="all, or dsdm: this method's weights across skills and the "
+            "top-scored documents within each (the combined mode)"
+        ),
+    ] = "all",
+    keep: Annotated[float, typer.Option(help="DsDm: fraction of the tokens kept")] = 0.5,
+    target: Annotated[str | None, typer.Option(help="DsDm: the target to select for (default: all targets)")] = None,
 ) -> None:
-    """Weights over RUN's skills -> RUN/mixture/<fp>/mixture.json."""
+    """Weights over RUN's skills (and a DsDm selection of documents) -> RUN/mixture/<fp>/mixture.json."""
     from flows.mix import mix as mix_flow
     from schemas.config import MixParams
+    from tasks.common.errors import InputError
+    from tasks.mixing import stage as mixing_stage
 
-    params = _validated("mix", lambda: MixParams(method=method, temperature=temperature))
+    params = _validated("mix", lambda: MixParams(method=method, temperature=temperature, select=select, keep=keep,
+                                                 target=target))  # fmt: skip
+    if params.selects:
+        try:  # before a server starts: is there an attribution of these tokens?
+            t, _, _ = mixing_stage.inputs(run)
+            mixing_stage.scored_documents(run, t)
+        except InputError as e:
+            _fail(str(e))
     _local_api(None)
     doc = _run_flow(mix_flow, run, params)
     _print_mixture(doc)

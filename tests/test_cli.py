@@ -128,6 +128,8 @@ def test_verify_exits_1_naming_the_problem(tmp_path):
             "projection: Input should be 'sparse' or 'gaussian'",
         ),
         (["attribute", "--run", "r", "--targets", "nowhere.jsonl"], "--targets nowhere.jsonl: no such file"),
+        (["mix", "--run", "r", "--method", "dsdm", "--keep", "1.5"], "keep: Input should be less than or equal to 1"),
+        (["mix", "--run", "r", "--select", "best"], "select: Input should be 'all' or 'dsdm'"),
     ],
 )
 def test_stage_option_errors_are_named(args, message):

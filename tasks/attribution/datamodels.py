@@ -82,3 +82,39 @@ def _fill(order: np.ndarray, tokens: np.ndarray, budget: int) -> np.ndarray:
             chosen.append(i)
             used += tokens[i]
     return np.asarray(chosen, np.int64)
+
+
+def combined_score(scores: dict[str, np.ndarray], target: str | None = None) -> np.ndarray:
+    """One score per item: the named target's, or with several targets the mean of their standardised scores
+    (each target's scale is its own: a target with many examples or large gradients must not drown the rest)."""
+    if not scores:
+        raise ValueError("no attribution targets")
+    if target is not None:
+        if target not in scores:
+            raise ValueError(f"target {target!r} not attributed; there are {', '.join(sorted(scores))}")
+        return np.asarray(scores[target], np.float64)
+    if len(scores) == 1:
+        return np.asarray(next(iter(scores.values())), np.float64)
+    z = [(s - s.mean()) / (s.std() or 1.0) for s in (np.asarray(v, np.float64) for v in scores.values())]
+    return np.mean(z, axis=0)
+
+
+def keep_top(score: np.ndarray, tokens: np.ndarray, keep: float, skills: np.ndarray | None = None,
+             k: int | None = None) -> np.ndarray:  # fmt: skip
+    """Indices DsDm keeps: the highest scores filling `keep` of all tokens (globally), or with `skills` (item ->
+    skill in 0..k-1) the highest of each skill filling `keep` of that skill's tokens, and at least its best item,
+    so that every skill stays in the mixture."""
+    if not 0 < keep <= 1:
+        raise ValueError(f"keep must be in (0, 1], got {keep}")
+    tokens = np.asarray(tokens, np.int64)
+    if skills is None:
+        return select(score, tokens, int(keep * tokens.sum()))
+    skills = np.asarray(skills)
+    k = int(skills.max()) + 1 if k is None else k
+    per = np.bincount(skills, weights=tokens, minlength=k)
+    best = np.zeros(k, np.int64)
+    for g in range(k):
+        members = np.flatnonzero(skills == g)
+        if len(members):
+            best[g] = tokens[members[np.argmax(np.asarray(score)[members])]]
+    return select(score, tokens, 0, skills, np.maximum((keep * per).astype(np.int64), best))

@@ -126,6 +126,34 @@ def attribute(run: str, target_files: list[str], params: AttributionParams, prog
     return summary
 
 
+def latest(run: str) -> tuple[str, dict]:
+    """(URI, marker) of the run's latest attribution."""
+    fp = io.latest(io.join(run, "attributes", "attribution"))
+    marker = io.committed(io.join(run, "attributes", "attribution", fp)) if fp else None
+    if marker is None:
+        raise InputError(f"{run}: no attribution scores; run `skillmix attribute --run {run} --targets FILE.jsonl` "
+                         "first")  # fmt: skip
+    return io.join(run, "attributes", "attribution", fp), marker
+
+
+def read_scores(uri: str, marker: dict) -> tuple[list[str], dict[str, np.ndarray]]:
+    """(doc_ids, {target: score per document in that order}) of a committed attribution."""
+    t = io.read_table(io.dataset(uri, "attribution", marker["partitions"]).partitions[0])
+    target = t["target"].to_numpy(zero_copy_only=False)
+    names = list(dict.fromkeys(target.tolist()))
+    ids = np.asarray(t["doc_id"].to_pylist(), object)
+    score = t["score"].to_numpy()
+    first = target == names[0]
+    doc_ids = ids[first].tolist()
+    out = {}
+    for n in names:
+        rows = target == n
+        if ids[rows].tolist() != doc_ids:
+            raise InputError(f"{uri}: target {n!r} scores other documents than {names[0]!r}")
+        out[n] = score[rows]
+    return doc_ids, out
+
+
 def skill_means(score: np.ndarray, skills: np.ndarray) -> dict[str, float]:
     """Mean score of each skill's documents: the per-skill aggregate the mixture stage can use."""
     return {str(int(s)): float(score[skills == s].mean()) for s in np.unique(skills)}

@@ -2,15 +2,23 @@
 
 mixture.json: the method and its parameters, one weight per skill (summing to 1), the statistics
 the weights came from, and provenance (the tokens and skills fingerprints, the tokenizer's sha256).
+A DsDm selection (method dsdm, or select dsdm: the combined mode) also writes selection.parquet, the kept
+documents (schemas/tables.py SELECTION), and each skill's `tokens`/`documents` are then what it keeps.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import pyarrow as pa
 
 from schemas.config import MixParams
 from schemas.refs import PartitionRef
-from tasks.common import io
+from schemas.tables import SELECTION
+from tasks.attribution import datamodels
+from tasks.attribution import stage as attribution_stage
+from tasks.common import io, plots
 from tasks.common.errors import InputError
 from tasks.mixing import training_free
 from tasks.skills import cluster
@@ -33,38 +41,132 @@ def inputs(run: str) -> tuple[dict, dict, list[dict]]:
 def mixture(run: str, params: MixParams) -> dict:
     """Compute (or load, when committed) the mixture; returns mixture.json's content with its path."""
     t, s, entries = inputs(run)
-    fp = params.fingerprint(t["fingerprint"], s["fingerprint"])
+    scored = scored_documents(run, t) if params.selects else None
+    fp = params.fingerprint(t["fingerprint"], s["fingerprint"], *([scored.fingerprint] if scored else []))
     out = io.join(run, "mixture", fp)
     if io.committed(out) is not None:
         io.point_latest(io.join(run, "mixture"), fp)
         return io.read_json(io.join(out, "mixture.json"))
     tokens = np.array([x["tokens"] for x in t["skills"]], np.float64)
-    extra: dict[int, dict] = {}
-    if params.method == "natural":
+    k = len(tokens)
+    extra: dict[int, dict] = {i: {} for i in range(k)}
+    if params.method in ("natural", "dsdm"):  # dsdm: replaced by the selection's shares below
         w = training_free.natural(tokens)
     elif params.method == "stratified":
-        w = training_free.stratified(len(tokens))
+        w = training_free.stratified(k)
     elif params.method == "temperature":
         w = training_free.temperature(tokens, params.temperature)
     elif params.method == "entropy-vne":
-        h = von_neumann_entropies(run, s, len(tokens), params)
-        extra = {i: {"von_neumann": h[i]} for i in range(len(tokens))}
+        h = von_neumann_entropies(run, s, k, params)
+        extra = {i: {"von_neumann": h[i]} for i in range(k)}
         w = training_free.entropy(h)
     else:
         w = training_free.entropy(np.array([x[params.method.split("-", 1)[1]] for x in t["skills"]]))
-    skills = [{"skill": i, "label": entries[i]["label"], "weight": float(w[i]), "tokens": int(tokens[i]),
-               "documents": t["skills"][i]["documents"],
-               **{k: t["skills"][i][k] for k in ("shannon", "conditional", "joint")}, **extra.get(i, {})}
-              for i in range(len(tokens))]  # fmt: skip
+    counts = {"tokens": tokens.astype(np.int64), "documents": np.array([x["documents"] for x in t["skills"]])}
+    selection = None
+    if scored is not None:
+        selection, counts, means = select(scored, params, k, io.join(out, "selection.parquet"))
+        if params.method == "dsdm":
+            w = counts["tokens"] / counts["tokens"].sum()
+        for i in range(k):
+            extra[i] |= {"tokens_scored": int(tokens[i]), "attribution_mean": means[i]}
+    skills = [{"skill": i, "label": entries[i]["label"], "weight": float(w[i]), "tokens": int(counts["tokens"][i]),
+               "documents": int(counts["documents"][i]),
+               **{key: t["skills"][i][key] for key in ("shannon", "conditional", "joint")}, **extra[i]}
+              for i in range(k)]  # fmt: skip
     doc = {"method": params.method, "params": params.model_dump(), "fingerprint": fp, "skills": skills,
            "weights": [float(x) for x in w],
            "provenance": {"tokens": t["fingerprint"], "skills": s["fingerprint"],
                           "tokenizer_sha256": t["tokenizer"]["sha256"]}}  # fmt: skip
+    if selection is not None:
+        doc["selection"] = selection
+        doc["provenance"]["attribution"] = scored.fingerprint
+        io.write_bytes(io.join(run, "report", "mix", "selection.png"), selection_figure(skills, params))
     io.write_json(io.join(out, "mixture.json"), doc)
     io.commit(out, {"fingerprint": fp, "method": params.method})
     io.point_latest(io.join(run, "mixture"), fp)
     io.write_json(io.join(run, "report", "mix", "summary.json"), {"stage": "mix", "run": run, **doc})
     return doc
+
+
+@dataclass(frozen=True)
+class Scored:
+    """The run's documents in attribution order: ids, skill, tokens, and the score of each towards every target."""
+
+    fingerprint: str
+    doc_ids: list[str]
+    skills: np.ndarray
+    tokens: np.ndarray
+    scores: dict[str, np.ndarray]
+
+
+def scored_documents(run: str, t: dict) -> Scored:
+    """The latest attribution of the run, aligned with its tokenized documents; every document must be scored."""
+    uri, marker = attribution_stage.latest(run)
+    a = marker["summary"]
+    if a["tokens_fingerprint"] != t["fingerprint"]:
+        raise InputError(f"{run}: the latest attribution scored other tokens than the latest tokens stage; rerun "
+                         f"`skillmix attribute --run {run}`")  # fmt: skip
+    doc_ids, scores = attribution_stage.read_scores(uri, marker)
+    turi, tmarker = tokens_stage.latest(run)
+    ids, skill, ntok = [], [], []
+    for part in io.dataset(turi, "tokens", tmarker["partitions"]).partitions:
+        if part.num_rows:
+            tab = io.read_table(part, ["doc_id", "skill", "n_tokens"])
+            ids += tab["doc_id"].to_pylist()
+            skill.append(tab["skill"].to_numpy())
+            ntok.append(tab["n_tokens"].to_numpy())
+    if len(doc_ids) != len(ids):
+        raise InputError(f"{run}: the attribution scored {len(doc_ids):,} of {len(ids):,} documents (--max-docs); a "
+                         "selection needs every document scored: rerun `skillmix attribute` without it")  # fmt: skip
+    pos = {d: i for i, d in enumerate(ids)}
+    try:
+        order = np.array([pos[d] for d in doc_ids], np.int64)
+    except KeyError as e:
+        raise InputError(f"{run}: attributed document {e.args[0]!r} is not among the tokenized ones") from e
+    return Scored(a["fingerprint"], doc_ids, np.concatenate(skill)[order], np.concatenate(ntok)[order], scores)
+
+
+def select(scored: Scored, params: MixParams, k: int, uri: str) -> tuple[dict, dict, list[float]]:
+    """Write the kept documents to `uri`; (mixture.json's `selection`, kept tokens and documents per skill,
+    mean combined score per skill). Global for method dsdm, within each skill otherwise."""
+    try:
+        score = datamodels.combined_score(scored.scores, params.target)
+    except ValueError as e:
+        raise InputError(f"--target: {e}") from e
+    within = params.method != "dsdm"
+    chosen = datamodels.keep_top(score, scored.tokens, params.keep, scored.skills if within else None, k)
+    chosen = np.sort(chosen)
+    table = pa.table({"doc_id": [scored.doc_ids[i] for i in chosen], "skill": scored.skills[chosen],
+                      "n_tokens": scored.tokens[chosen], "score": score[chosen]}, schema=SELECTION)  # fmt: skip
+    io.write_table(table, uri)
+    kept = {"tokens": np.bincount(scored.skills[chosen], weights=scored.tokens[chosen], minlength=k).astype(np.int64),
+            "documents": np.bincount(scored.skills[chosen], minlength=k)}  # fmt: skip
+    means = [float(score[scored.skills == i].mean()) if (scored.skills == i).any() else float("nan") for i in range(k)]
+    info = {"file": "selection.parquet", "scope": "within skills" if within else "global", "keep": params.keep,
+            "target": params.target or sorted(scored.scores), "attribution": scored.fingerprint,
+            "documents": len(chosen), "documents_scored": len(scored.doc_ids),
+            "tokens": int(kept["tokens"].sum()), "tokens_scored": int(scored.tokens.sum())}  # fmt: skip
+    return info, kept, means
+
+
+def selection_figure(skills: list[dict], params: MixParams) -> bytes:
+    """PNG: per skill, the share of its tokens the selection kept, and its mean attribution score."""
+    plt = plots.pyplot()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4))
+    x = np.arange(len(skills))
+    a.bar(x, [s["tokens"] / max(1, s["tokens_scored"]) for s in skills])
+    a.axhline(params.keep, color="k", lw=0.8, ls="--", label=f"keep = {params.keep}")
+    a.set_ylabel("tokens kept / tokens")
+    a.legend(fontsize=7)
+    b.bar(x, [s["attribution_mean"] for s in skills], color="tab:orange")
+    b.axhline(0, color="k", lw=0.5)
+    b.set_ylabel("mean score (higher = more beneficial)")
+    for ax in (a, b):
+        ax.set_xticks(x, [str(s["skill"]) for s in skills])
+        ax.set_xlabel("skill")
+    fig.suptitle(f"DsDm selection ({params.method}, select {params.select})")
+    return plots.png(fig)
 
 
 def von_neumann_entropies(run: str, s: dict, k: int, params: MixParams) -> np.ndarray:

@@ -16,6 +16,7 @@ import importlib.metadata
 import itertools
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from schemas.config import EmitParams
@@ -36,7 +37,7 @@ def plan(run: str, params: EmitParams) -> EmitPlan:
     if mixture["provenance"]["tokens"] != t["fingerprint"]:
         raise InputError(f"{run}: the latest mixture was made from other tokens; rerun `skillmix mix --run {run}`")
     for s in mixture["skills"]:
-        if s["tokens"] == 0:
+        if s["tokens"] == 0 and not (mixture.get("selection") and s["weight"] == 0):  # a selection may drop a skill
             raise InputError(f"skill {s['skill']} ({s['label']}) has no tokens: nothing can be drawn from it; "
                              "lower k, or remove it with --group-by")  # fmt: skip
     fp = params.fingerprint(t["fingerprint"], mixture["fingerprint"])
@@ -50,11 +51,14 @@ def emit_skill(p: EmitPlan, skill: int, params: EmitParams) -> list[dict]:
     """Write one skill's shards in every requested format; their manifest entries (paths relative)."""
     vocab = p.tokens["tokenizer"]["vocab_size"]
     writers = [_Writer(p.out, skill, f, vocab, params) for f in params.formats]
+    kept = selected(p)
     for ref in p.partitions:
         if not ref.num_rows:
             continue
-        t = io.read_table(ref, ["skill", "ids"])
+        t = io.read_table(ref, ["doc_id", "skill", "ids"] if kept is not None else ["skill", "ids"])
         t = t.filter(pc.equal(t["skill"], skill))
+        if kept is not None:
+            t = t.filter(pc.is_in(t["doc_id"], value_set=kept))
         if not t.num_rows:
             continue
         arr = t["ids"].combine_chunks()
@@ -63,6 +67,21 @@ def emit_skill(p: EmitPlan, skill: int, params: EmitParams) -> list[dict]:
         for w in writers:
             w.add(docs)
     return [entry for w in writers for entry in w.close()]
+
+
+def selected(p: EmitPlan) -> pa.Array | None:
+    """The doc_ids a DsDm selection kept (mixture/<fp>/selection.parquet), or None: every document."""
+    sel = p.mixture.get("selection")
+    if not sel:
+        return None
+    uri = io.join(p.run, "mixture", p.mixture["fingerprint"], sel["file"])
+    ref = PartitionRef(uri=uri, num_rows=sel["documents"], table="selection")
+    return io.read_table(ref, ["doc_id"])["doc_id"].combine_chunks()
+
+
+def emitted(mixture: dict) -> list[int]:
+    """The skills that get shards: those with tokens (a global selection may keep none of a skill)."""
+    return [s["skill"] for s in mixture["skills"] if s["tokens"] > 0]
 
 
 class _Writer:
@@ -158,8 +177,8 @@ def manifest(p: EmitPlan, entries: list[list[dict]], params: EmitParams) -> dict
     draw = np.round(weights * budget).astype(np.int64)
     io.write_bytes(io.join(p.out, "tokenizer.json"), io.read_bytes(t["tokenizer"]["path"]))
     skills, blend = [], []
-    for s, shards in zip(mixture["skills"], entries, strict=True):
-        i = s["skill"]
+    for i, shards in zip(emitted(mixture), entries, strict=True):
+        s = mixture["skills"][i]
         skills.append({"skill": i, "label": s["label"], "weight": float(weights[i]), "documents": s["documents"],
                        "tokens_available": int(available[i]), "tokens_to_draw": int(draw[i]),
                        "repeat_factor": round(float(draw[i] / available[i]), 6), "shards": shards})  # fmt: skip

@@ -39,3 +39,26 @@ def test_selection_takes_the_best_scores_that_fit_the_budget():
     assert per.tolist() == [1, 2, 3, 5]  # group 0: 0 is too big, 5 then 1; group 1: 2 then 3 (4 no longer fits)
     with pytest.raises(ValueError, match="go together"):
         dm.select(score, tokens, 10, groups=np.zeros(6, int))
+
+
+def test_keep_top_fills_the_budget_globally_and_within_skills():
+    score = np.array([5.0, 4.0, 3.0, 2.0, 1.0, 0.0])
+    tokens = np.array([10, 10, 10, 10, 10, 100])
+    assert dm.keep_top(score, tokens, 0.25).tolist() == [0, 1, 2]  # 37 of 150 tokens: a 4th 10 does not fit
+    skills = np.array([0, 0, 0, 1, 1, 1])
+    # skill 0: 30 tokens, keep 12 -> its best; skill 1: 120 tokens, keep 48 -> its two 10s, not the 100
+    assert dm.keep_top(score, tokens, 0.4, skills).tolist() == [0, 3, 4]
+    # a skill whose budget (10 % of 50) is smaller than its best document still keeps that document
+    assert dm.keep_top(np.array([1.0, 0.0, 2.0]), np.array([5, 5, 50]), 0.1, np.array([0, 0, 1])).tolist() == [0, 2]
+    with pytest.raises(ValueError, match="keep must be in"):
+        dm.keep_top(score, tokens, 0.0)
+
+
+def test_combined_score_standardises_targets_before_averaging():
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([300.0, 100.0, 200.0])
+    assert dm.combined_score({"a": a}).tolist() == a.tolist()
+    assert dm.combined_score({"a": a, "b": b}, target="b").tolist() == b.tolist()
+    both = dm.combined_score({"a": a, "b": b})
+    assert np.argsort(both).tolist() == [1, 0, 2]  # z-scores a (-1.2, 0, 1.2), b (1.2, -1.2, 0)
+    with pytest.raises(ValueError, match="target 'c' not attributed"):
+        dm.combined_score({"a": a}, target="c")
