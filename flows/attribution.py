@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from prefect import flow
 
-from schemas.config import AttributionParams
-from tasks.attribution.prefect_tasks import attribute_task
+from schemas.config import AttributionParams, SkillAttributionParams
+from tasks.attribution.prefect_tasks import attribute_skills_task, attribute_task
 
 
 @flow(name="attribution", log_prints=True)
@@ -14,4 +14,13 @@ def attribution(run: str, targets: list[str], params: AttributionParams = Attrib
     """Score the run's documents towards each target in `targets` (JSONL files); returns the summary."""
     s = attribute_task(run, targets, params)
     print(f"attribution: {s['documents']:,} documents x {len(s['targets'])} targets -> {s['fingerprint']}")
+    return s
+
+
+@flow(name="attribution-skills", log_prints=True)
+def attribution_skills(run: str, targets: list[str], params: SkillAttributionParams = SkillAttributionParams()) -> dict:
+    """Each skill's benefit to each target (group-level datamodels over random skill subsets); the summary."""
+    s = attribute_skills_task(run, targets, params)
+    print(f"attribution-skills: {len(s['skills'])} skills x {len(s['targets'])} targets, {params.subsets} runs; "
+          f"held-out Spearman {s['cv_spearman']} -> {s['fingerprint']}")  # fmt: skip
     return s

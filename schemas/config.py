@@ -298,3 +298,15 @@ class AttributionParams(Params):
     projection: Literal["sparse", "gaussian"] = Field("sparse", description="sparse JL (fast on CPU) or Gaussian")
     max_docs: int | None = Field(None, ge=4, description="score a seeded sample of this many documents (default all)")
     seed: int = Field(0, ge=0, description="the halves and the document sample")
+
+
+class SkillAttributionParams(Params):
+    """Group-level datamodels (ALGORITHMS.md 3(f).2): `subsets` proxies (`proxy`; run m uses seed proxy.seed + m),
+    each trained on the documents of a random `alpha` share of the skills; their target losses regressed on which
+    skills they saw give each skill's benefit."""
+
+    proxy: TrainParams = TrainParams(warmup=20)
+    subsets: int = Field(32, ge=4, description="proxy runs (ALGORITHMS.md: 2-4 x the number of skills)")
+    alpha: float = Field(0.5, gt=0.0, lt=1.0, description="share of the skills each run sees")
+    ridge: float = Field(1e-3, ge=0.0, description="ridge penalty of the regression")
+    seed: int = Field(0, ge=0, description="the skill subsets")

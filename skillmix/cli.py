@@ -514,6 +514,7 @@ app.command()(train_cli.train)
 app.command()(train_cli.proxies)
 app.command("skills-graph")(train_cli.skills_graph)
 app.command()(train_cli.attribute)
+app.command("attribute-skills")(train_cli.attribute_skills)
 
 
 def main() -> None:  # pragma: no cover

@@ -220,6 +220,28 @@ TargetsOpt = Annotated[
 ]
 
 
+def _check_targets(run: str, targets: list[str]) -> None:
+    """Fail early, before any server or model starts, on bad target files or a run without tokens."""
+    from tasks.attribution import stage as attribution_stage
+    from tasks.common.errors import InputError
+    from tasks.tokens import stage as tokens_stage
+
+    try:
+        attribution_stage.read_targets(targets)
+        tokens_stage.latest(run)
+    except InputError as e:
+        _fail(str(e))
+
+
+def _watched(run: str, stage: str, unit: str, flow, *args):
+    """Run a flow with a progress bar over what it reports under RUN/work/<stage>/."""
+    from skillmix.progress import watch
+    from tasks.common import io
+
+    with watch(console, [(stage, io.join(run, "work", stage, "*", "progress", "*.json"), unit)]):
+        return _run_flow(flow, *args)
+
+
 def attribute(
     run: RunOpt,
     targets: TargetsOpt,
@@ -242,17 +264,9 @@ def attribute(
                                  max_docs=max_docs, seed=seed)  # fmt: skip
 
     params = _validated("attribute", build)
-    from tasks.attribution import stage as attribution_stage
-    from tasks.common.errors import InputError
-    from tasks.tokens import stage as tokens_stage
-
-    try:  # before any server or model starts
-        attribution_stage.read_targets(targets)
-        tokens_stage.latest(run)
-    except InputError as e:
-        _fail(str(e))
+    _check_targets(run, targets)
     _local_api(None)
-    s = _run_flow(attribution_flow, run, targets, params)
+    s = _watched(run, "attribution", "docs", attribution_flow, run, targets, params)
     console.print(f"attribution: {s['documents']:,} documents x {len(s['targets'])} targets in {s['seconds']:.0f} s; "
                   "per skill, the mean score of its documents (higher = more beneficial to the target):")  # fmt: skip
     table = Table()
@@ -265,3 +279,39 @@ def attribute(
     console.print(table)
     console.print(f"scores: {run.rstrip('/')}/attributes/attribution/{s['fingerprint']}/part-00000.parquet "
                   f"(+ report/attribution/attribution.png)")  # fmt: skip
+
+
+def attribute_skills(
+    run: RunOpt,
+    targets: TargetsOpt,
+    subsets: Annotated[int, typer.Option(min=4, help="proxy runs, each on a random half of the skills")] = 32,
+    steps: StepsOpt = 100,
+    preset: PresetOpt = "tiny",
+    seq_len: Annotated[int, typer.Option(help="tokens per training sequence (a document's first ones)")] = 128,
+    seed: Annotated[int, typer.Option(help="skill subsets and proxies")] = 0,
+) -> None:
+    """Group-level datamodels: each skill's benefit to the targets, from proxies trained on random skill subsets."""
+    from flows.attribution import attribution_skills as skills_flow
+    from schemas.config import SkillAttributionParams, TrainParams
+
+    def build() -> SkillAttributionParams:
+        proxy = TrainParams(preset=preset, steps=steps, seq_len=seq_len, warmup=min(20, steps // 10), seed=seed)
+        return SkillAttributionParams(proxy=proxy, subsets=subsets, seed=seed)
+
+    params = _validated("attribute-skills", build)
+    _check_targets(run, targets)
+    _local_api(None)
+    s = _watched(run, "attribution-skills", "runs", skills_flow, run, targets, params)
+    names = list(s["targets"])
+    cv = ", ".join(f"{escape(n)} {v:+.2f}" if v is not None else f"{escape(n)} -" for n, v in s["cv_spearman"].items())
+    console.print(f"attribution-skills: {params.subsets} runs in {s['seconds']:.0f} s; held-out Spearman of predicted "
+                  f"vs measured target loss: {cv}. Benefit per skill (higher = lowers the target loss; only "
+                  "differences between skills are identified):")  # fmt: skip
+    table = Table()
+    for col in ("skill", "label", *names):
+        table.add_column(escape(col), justify="left" if col == "label" else "right")
+    for k in s["skills"]:
+        table.add_row(str(k["skill"]), escape(k["label"][:40]), *[f"{k['benefit'][n]:+.4f}" for n in names])
+    console.print(table)
+    console.print(f"results: {run.rstrip('/')}/attribution-skills/{s['fingerprint']}/skills.json "
+                  f"(+ report/attribution-skills/skills.png)")  # fmt: skip

@@ -16,12 +16,14 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from schemas.config import AttributionParams
+from schemas.config import AttributionParams, SkillAttributionParams
 from schemas.tables import ATTRIBUTION
-from tasks.attribution import dsdm
+from tasks.attribution import datamodels, dsdm
 from tasks.common import io, plots
 from tasks.common.errors import InputError
+from tasks.common.progress import ProgressFile
 from tasks.skills import cluster
+from tasks.skills import stage as skills_stage
 from tasks.tokens import stage as tokens_stage
 from tasks.train.loop import IGNORE
 
@@ -60,7 +62,7 @@ def read_targets(files: list[str]) -> dict[str, list[str]]:
     return out
 
 
-def pool(run: str, params: AttributionParams) -> tuple[list[str], np.ndarray, list[np.ndarray], dict]:
+def pool(run: str, max_docs: int | None = None, seed: int = 0) -> tuple[list[str], np.ndarray, list[np.ndarray], dict]:
     """(doc_ids, skills, token ids, tokens marker) of the run's kept documents (a seeded sample of max_docs)."""
     uri, marker = tokens_stage.latest(run)
     ref = io.dataset(uri, "tokens", marker["partitions"])
@@ -71,8 +73,8 @@ def pool(run: str, params: AttributionParams) -> tuple[list[str], np.ndarray, li
         skills.append(t["skill"].to_numpy())
         ids += [np.asarray(a, np.int64) for a in t["ids"].to_numpy(zero_copy_only=False)]
     skills_arr = np.concatenate(skills) if skills else np.zeros(0, np.int32)
-    if params.max_docs and params.max_docs < len(doc_ids):
-        keep = cluster.sample(len(doc_ids), params.max_docs, params.seed)
+    if max_docs and max_docs < len(doc_ids):
+        keep = cluster.sample(len(doc_ids), max_docs, seed)
         doc_ids, skills_arr, ids = [doc_ids[i] for i in keep], skills_arr[keep], [ids[i] for i in keep]
     if len(doc_ids) < 4:
         raise InputError(f"{run}: {len(doc_ids)} tokenized documents; attribution needs at least 4")
@@ -93,21 +95,21 @@ def encode_targets(run: str, tokens_fp: str, targets: dict[str, list[str]], seq_
 
 def attribute(run: str, target_files: list[str], params: AttributionParams, progress=None) -> dict:
     """Score every kept document towards each target (or read the committed scores); the stage summary."""
-    targets = read_targets(target_files)
-    tfp = tokens_stage.latest(run)[1]["summary"]["fingerprint"]
-    digest = hashlib.sha256(json.dumps(targets, sort_keys=True).encode()).hexdigest()
-    fp = params.fingerprint(tfp, digest)
+    targets, tfp, fp = _keyed(run, target_files, params)
     out = io.join(run, "attributes", "attribution", fp)
     if (done := io.committed(out)) is not None:
         io.point_latest(io.join(run, "attributes", "attribution"), fp)
         return done["summary"]
-    doc_ids, skills, ids, _ = pool(run, params)  # read only when scoring: a committed rerun needs no token ids
+    doc_ids, skills, ids, _ = pool(run, params.max_docs, params.seed)  # only when scoring: a rerun needs no ids
     target_rows, vocab = encode_targets(run, tfp, targets, params.proxy.seq_len)
     start = time.perf_counter()
+    bar = ProgressFile(io.join(run, "work", "attribution", fp, "progress", "attribution.json"),
+                       params.models * len(doc_ids), "attribution", unit="docs")  # fmt: skip
     scores, masks = dsdm.attribute(rows(ids, params.proxy.seq_len), target_rows, vocab,
                                    params.proxy, models=params.models, seed=params.seed, proj_dim=params.proj_dim,
                                    ridge=params.ridge, sparse=params.projection == "sparse",
-                                   progress=progress)  # fmt: skip
+                                   progress=progress, on_rows=bar.update)  # fmt: skip
+    bar.update(params.models * len(doc_ids), force=True)
     names = list(scores)
     table = pa.table({"doc_id": doc_ids * len(names), "target": np.repeat(names, len(doc_ids)).tolist(),
                       "score": np.concatenate([scores[n] for n in names])}, schema=ATTRIBUTION)  # fmt: skip
@@ -152,6 +154,73 @@ def read_scores(uri: str, marker: dict) -> tuple[list[str], dict[str, np.ndarray
             raise InputError(f"{uri}: target {n!r} scores other documents than {names[0]!r}")
         out[n] = score[rows]
     return doc_ids, out
+
+
+def _keyed(run: str, target_files: list[str], params) -> tuple[dict[str, list[str]], str, str]:
+    """(targets, tokens fingerprint, output fingerprint over params, tokens and the targets' texts)."""
+    targets = read_targets(target_files)
+    tfp = tokens_stage.latest(run)[1]["summary"]["fingerprint"]
+    digest = hashlib.sha256(json.dumps(targets, sort_keys=True).encode()).hexdigest()
+    return targets, tfp, params.fingerprint(tfp, digest)
+
+
+def attribute_skills(run: str, target_files: list[str], params: SkillAttributionParams, progress=None) -> dict:
+    """Each skill's benefit to each target by group-level datamodels (or the committed one); the summary, also
+    written to attribution-skills/<fp>/skills.json with the runs (runs.npz: masks, losses)."""
+    targets, tfp, fp = _keyed(run, target_files, params)
+    out = io.join(run, "attribution-skills", fp)
+    if io.committed(out) is not None:
+        io.point_latest(io.join(run, "attribution-skills"), fp)
+        return io.read_json(io.join(out, "skills.json"))
+    _, skills, ids, _ = pool(run)
+    labels = [s["label"] for s in io.read_json(io.join(skills_stage.latest_uri(run), "skills.json"))["skills"]]
+    target_rows, vocab = encode_targets(run, tfp, targets, params.proxy.seq_len)
+    start = time.perf_counter()
+    bar = ProgressFile(io.join(run, "work", "attribution-skills", fp, "progress", "runs.json"), params.subsets,
+                       "attribution-skills", unit="runs")  # fmt: skip
+    r = dsdm.group_attribute(rows(ids, params.proxy.seq_len), skills, target_rows, vocab, params.proxy,
+                             subsets=params.subsets, alpha=params.alpha, ridge=params.ridge, seed=params.seed,
+                             k=len(labels), progress=progress, on_run=lambda n: bar.update(n, force=True))  # fmt: skip
+    names = r["targets"]
+    per_skill = [{"skill": g, "label": labels[g] if g < len(labels) else str(g), "documents": int((skills == g).sum()),
+                  "benefit": {n: float(r["benefit"][g, j]) for j, n in enumerate(names)}}
+                 for g in range(len(r["benefit"]))]  # fmt: skip
+    summary = {"stage": "attribution-skills", "fingerprint": fp, "tokens_fingerprint": tfp,
+               "targets": {k: len(v) for k, v in targets.items()}, "target_files": target_files,
+               "params": params.model_dump(), "seconds": round(time.perf_counter() - start, 1),
+               "sign": "higher = more beneficial to the target; only differences between skills are identified",
+               "skills": per_skill, "cv_spearman": r["cv_spearman"],
+               "loss_range": {n: [float(r["losses"][:, j].min()), float(r["losses"][:, j].max())]
+                              for j, n in enumerate(names)}}  # fmt: skip
+    io.write_arrays(io.join(out, "runs.npz"), masks=r["masks"], losses=r["losses"])
+    io.write_json(io.join(out, "skills.json"), summary)
+    report = io.join(run, "report", "attribution-skills")
+    io.write_json(io.join(report, "summary.json"), summary)
+    io.write_bytes(io.join(report, "skills.png"), skills_figure(r))
+    io.commit(out, {"fingerprint": fp})
+    io.point_latest(io.join(run, "attribution-skills"), fp)
+    return summary
+
+
+def skills_figure(r: dict) -> bytes:
+    """PNG: each skill's benefit per target, and the runs' target loss against how many beneficial skills saw."""
+    plt = plots.pyplot()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4))
+    k, names = len(r["benefit"]), r["targets"]
+    width = 0.8 / len(names)
+    for j, n in enumerate(names):
+        a.bar(np.arange(k) + j * width, r["benefit"][:, j], width, label=n)
+        pred = datamodels.predicted_loss(r["masks"], r["benefit"][:, j], r["intercept"][j])
+        b.scatter(pred, r["losses"][:, j], s=12, label=n)
+    a.axhline(0, color="k", lw=0.5)
+    a.set_xticks(np.arange(k) + 0.4 - width / 2, [str(g) for g in range(k)])
+    a.set_xlabel("skill")
+    a.set_ylabel("benefit (higher = lowers the target loss)")
+    b.set_xlabel("datamodel's loss (in-sample fit)")
+    b.set_ylabel("measured target loss")
+    a.legend(fontsize=7)
+    b.legend(fontsize=7)
+    return plots.png(fig)
 
 
 def skill_means(score: np.ndarray, skills: np.ndarray) -> dict[str, float]:

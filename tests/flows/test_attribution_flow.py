@@ -58,3 +58,27 @@ def test_rows_score_a_documents_first_tokens_and_never_its_padding():
     r = stage.rows([np.array([5, 6, 7]), np.arange(10, 30)], seq_len=4)
     assert r.x.tolist() == [[5, 6, 7, 0, 0], [10, 11, 12, 13, 14]]
     assert r.y.tolist() == [[6, 7, -100, -100], [11, 12, 13, 14]]
+
+
+def test_skill_attribution_gives_every_skill_a_benefit_and_a_rerun_reads_it(built, tmp_path):
+    from flows.attribution import attribution_skills
+    from schemas.config import SkillAttributionParams
+
+    tmp, _ = built
+    run = str(tmp / "run")
+    files = [_targets(tmp_path / "code.jsonl", [{"text": "def main():\n    return 0\n"}])]
+    params = SkillAttributionParams(proxy=PARAMS.proxy, subsets=4)
+    s = attribution_skills(run, files, params)
+    _, marker = tokens_stage.latest(run)
+    k = len(marker["summary"]["skills"])
+    assert [x["skill"] for x in s["skills"]] == list(range(k)) and all(x["label"] for x in s["skills"])
+    assert sum(x["documents"] for x in s["skills"]) == sum(p["num_rows"] for p in marker["partitions"])
+    assert all(np.isfinite(x["benefit"]["code"]) for x in s["skills"])
+    assert s["cv_spearman"] == {"code": None}  # 4 runs are too few for a held-out check, and it says so
+    out = tmp / "run" / "attribution-skills" / s["fingerprint"]
+    runs = np.load(out / "runs.npz")
+    assert runs["masks"].shape == (4, k) and runs["losses"].shape == (4, 1) and np.isfinite(runs["losses"]).all()
+    assert (tmp / "run" / "report" / "attribution-skills" / "skills.png").read_bytes()[:4] == b"\x89PNG"
+    before = (out / "skills.json").stat().st_mtime_ns
+    assert attribution_skills(run, files, params) == s
+    assert (out / "skills.json").stat().st_mtime_ns == before
