@@ -158,7 +158,7 @@ def select(args) -> dict:
             model = dsdm.train_proxy(pool.take(chosen), target_rows["eval"], vocab,
                                      train.model_copy(update={"seed": 100 + seed}))  # fmt: skip
             loss = dsdm.target_loss(model, target_rows["eval"])
-            mix = {k: round(float((source[chosen] == k).mean()), 3) for k in sorted(set(source))}
+            mix = {str(k): round(float((source[chosen] == k).mean()), 3) for k in sorted(set(source))}
             rows.append({"arm": arm, "seed": seed, "eval_loss": loss, "documents": len(chosen),
                          "tokens": int(tokens[chosen].sum()), "sources": mix})  # fmt: skip
             print(f"  seed {seed} {arm:>9}: held-out target loss {loss:.4f} ({len(chosen)} documents, "
@@ -180,7 +180,29 @@ def select(args) -> dict:
     print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=1))
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=1))
+        Path(args.out).with_suffix(".png").write_bytes(figure(result))
     return result
+
+
+def figure(result: dict) -> bytes:
+    """PNG: held-out target loss of each selection, one dot per seed, with its mean."""
+    from tasks.common import plots
+
+    plt = plots.pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for i, a in enumerate(result["arms"].values()):
+        ax.scatter([i] * len(a["per_seed"]), a["per_seed"], color="tab:blue", s=18)
+        ax.hlines(a["mean"], i - 0.25, i + 0.25, color="k")
+    ax.set_xticks(range(len(result["arms"])), list(result["arms"]))
+    ax.set_ylabel("held-out target loss (nats)")
+    ax.set_title(f"fresh proxies on {result['keep']:.0%} of the tokens, {result['documents']:,} documents, "
+                 f"target: {result['package']} code", fontsize=9)  # fmt: skip
+    return plots.png(fig)
+
+
+def plot(args) -> None:
+    png = figure(json.loads(Path(args.result).read_text()))
+    Path(args.png or Path(args.result).with_suffix(".png")).write_bytes(png)
 
 
 def main() -> None:
@@ -209,8 +231,11 @@ def main() -> None:
     p.add_argument("--seeds", type=lambda v: [int(x) for x in v.split(",")], default=[0, 1, 2])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="write the result JSON here")
+    p = sub.add_parser("plot", help="the figure of a `select --out` result JSON, next to it")
+    p.add_argument("result")
+    p.add_argument("--png", help="where to write it (default: beside the JSON)")
     args = ap.parse_args()
-    {"lds": lds, "select": select}[args.cmd](args)
+    {"lds": lds, "select": select, "plot": plot}[args.cmd](args)
 
 
 if __name__ == "__main__":

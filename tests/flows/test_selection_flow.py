@@ -107,3 +107,10 @@ def test_selection_needs_every_document_scored_and_a_known_target(scored):
     attribution(str(run), [str(target)], PARAMS.model_copy(update={"max_docs": 5}))
     with pytest.raises(InputError, match=r"scored 5 of \d+ documents \(--max-docs\)"):
         mix(str(run), MixParams(method="dsdm"))
+
+
+def test_a_selection_without_scores_names_the_command_to_run(built, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(built[0] / "run", run, ignore=shutil.ignore_patterns("attribution"))
+    with pytest.raises(InputError, match=r"no attribution scores; run `skillmix attribute --run .* --targets"):
+        mix(str(run), MixParams(method="entropy-conditional", select="dsdm"))
