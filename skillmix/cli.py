@@ -296,13 +296,7 @@ def mix(
         ),
     ] = "entropy-conditional",
     temperature: Annotated[float, typer.Option(help="tau for --method temperature: weights ~ tokens^(1/tau)")] = 2.0,
-    select: Annotated[
-        str,
-        typer.Option(
-            help="all, or dsdm: this method's weights across skills and the "
-            "top-scored documents within each (the combined mode)"
-        ),
-    ] = "all",
+    select: Annotated[str, typer.Option(help="all, or dsdm: the top-scored documents within each skill")] = "all",
     keep: Annotated[float, typer.Option(help="DsDm: fraction of the tokens kept")] = 0.5,
     target: Annotated[str | None, typer.Option(help="DsDm: the target to select for (default: all targets)")] = None,
 ) -> None:

@@ -215,6 +215,7 @@ def skills_graph(
     )
 
 
+DocSeqOpt = Annotated[int, typer.Option(help="tokens per document, its first ones: what proxies train on and score")]
 TargetsOpt = Annotated[
     list[str], typer.Option("--targets", help="JSONL of target examples ('text', optional 'target'); repeatable")
 ]
@@ -248,7 +249,7 @@ def attribute(
     models: Annotated[int, typer.Option(min=1, help="proxies, each trained on a random half of the documents")] = 4,
     steps: StepsOpt = 200,
     preset: PresetOpt = "tiny",
-    seq_len: Annotated[int, typer.Option(help="tokens scored per document (its first ones)")] = 128,
+    seq_len: DocSeqOpt = 128,
     proj_dim: Annotated[int | None, typer.Option(help="projection dimension (default min(1024, documents/4))")] = None,
     projection: Annotated[str, typer.Option(help="sparse (fast on CPU) or gaussian")] = "sparse",
     max_docs: Annotated[int | None, typer.Option(help="score a seeded sample of this many documents")] = None,
@@ -287,7 +288,7 @@ def attribute_skills(
     subsets: Annotated[int, typer.Option(min=4, help="proxy runs, each on a random half of the skills")] = 32,
     steps: StepsOpt = 100,
     preset: PresetOpt = "tiny",
-    seq_len: Annotated[int, typer.Option(help="tokens per training sequence (a document's first ones)")] = 128,
+    seq_len: DocSeqOpt = 128,
     seed: Annotated[int, typer.Option(help="skill subsets and proxies")] = 0,
 ) -> None:
     """Group-level datamodels: each skill's benefit to the targets, from proxies trained on random skill subsets."""
