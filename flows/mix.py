@@ -1,16 +1,31 @@
-"""Mix: per-skill statistics -> mixture/<fp>/mixture.json (training-free methods)."""
+"""Mix: per-skill statistics -> mixture/<fp>/mixture.json (training-free methods, DsDm selections, or BiMix:
+proxy runs on a design of mixtures, the law fitted to them, its optimal mixture)."""
 
 from __future__ import annotations
 
-from prefect import flow
+from prefect import flow, unmapped
 
 from schemas.config import MixParams
+from tasks.common import io
+from tasks.mixing.prefect_tasks import fit_bimix, plan_bimix
 from tasks.mixing.prefect_tasks import mix as mix_task
+from tasks.train.prefect_tasks import proxy_task
 
 
 @flow(name="mix", log_prints=True)
-def mix(run: str, params: MixParams = MixParams()) -> dict:
+def mix(run: str, params: MixParams = MixParams(), device: str = "cpu") -> dict:
     """Weights over the run's skills by `params.method`; returns mixture.json's content."""
-    doc = mix_task(run, params)
+    if params.method == "bimix":
+        plan = plan_bimix(run, params)
+        if plan["done"]:
+            io.point_latest(io.join(run, "mixture"), plan["fingerprint"])
+            doc = io.read_json(io.join(run, "mixture", plan["fingerprint"], "mixture.json"))
+        else:
+            runs = [p for _, _, p in plan["runs"]]
+            summaries = proxy_task.map(unmapped(plan["manifest"]), unmapped(run), runs, unmapped(device)).result()
+            doc = fit_bimix(run, params, plan, summaries)
+        print(f"mix: bimix, held-out {doc['law']['holdout']['mixture']} MAPE {doc['law']['holdout']['mape']:.4f}")
+    else:
+        doc = mix_task(run, params)
     print(f"mix: {doc['method']}: " + ", ".join(f"{s['skill']}: {s['weight']:.3f}" for s in doc["skills"]))
     return doc

@@ -140,43 +140,6 @@ class TokensParams(Params):
     seed: int = Field(0, ge=0, description="training sample seed")
 
 
-class MixParams(Params):
-    """A mixture over skills: training-free, or DsDm (ALGORITHMS.md 3): the documents with the highest attribution
-    scores. `select="dsdm"` with a training-free method is the combined mode: the method's weights across skills,
-    the top-scored documents within each."""
-
-    method: Literal[
-        "natural",
-        "stratified",
-        "temperature",
-        "entropy-shannon",
-        "entropy-conditional",
-        "entropy-joint",
-        "entropy-vne",
-        "dsdm",
-    ] = Field("entropy-conditional", description="how the weights are set; dsdm: the selection's token shares")
-    temperature: float = Field(2.0, gt=0.0, description="tau of the temperature mixture: weights ~ tokens^(1/tau)")
-    vne_docs: int = Field(1000, ge=2, description="documents per skill sampled for the von Neumann entropy")
-    seed: int = Field(0, ge=0, description="sampling seed (von Neumann entropy)")
-    select: Literal["all", "dsdm"] = Field("all", description="documents kept within each skill: all, or the "
-                                           "top attribution scores (`skillmix attribute`)")  # fmt: skip
-    keep: float = Field(0.5, gt=0.0, le=1.0, description="DsDm: fraction of the tokens kept (of all tokens with "
-                        "method dsdm, of each skill's with select dsdm)")  # fmt: skip
-    target: str | None = Field(None, description="DsDm: the attribution target to select for (default: every "
-                               "target, standardised scores averaged)")  # fmt: skip
-
-    @model_validator(mode="before")
-    @classmethod
-    def _selection(cls, data):
-        if isinstance(data, dict) and data.get("method") == "dsdm":
-            data = {**data, "select": "dsdm"}  # the dsdm method is a selection
-        return data
-
-    @property
-    def selects(self) -> bool:
-        return self.select == "dsdm"
-
-
 class EmitParams(Params):
     """Shards per skill and the manifest."""
 
@@ -272,6 +235,75 @@ class SampleCorpusParams(Params):
 
     max_bytes: int = Field(24 * MiB, ge=64 * 1024, description="cap on the corpus's total text bytes")
     chunk_chars: int = Field(6000, ge=500, description="long sources are split into chunks of about this size")
+
+
+class BiMixParams(Params):
+    """BiMix (ALGORITHMS.md 4): proxy runs on a design of training-free mixtures, the law fitted to their
+    per-skill validation curves, and its optimal mixture at `target_steps`."""
+
+    proxy: TrainParams = TrainParams(steps=300, eval_every=30)
+    design: tuple[str, ...] = Field(("stratified", "natural", "entropy-conditional", "entropy-shannon",
+                                     "entropy-joint"), min_length=3, description="training-free mixtures "
+                                    "the proxies train on (method names of `skillmix mix`)")  # fmt: skip
+    holdout: str = Field("natural", description="design mixture left out of the checking fit and predicted")
+    seeds: tuple[int, ...] = Field((0,), min_length=1, description="proxy seeds per mixture (losses averaged)")
+    target_steps: int | None = Field(None, ge=1, description="steps the mixture is optimised for (default: the "
+                                     "proxies' steps)")  # fmt: skip
+    skip: float = Field(0.1, ge=0.0, lt=1.0, description="share of the first steps left out of the fit (warmup)")
+    bounded: bool = Field(True, description="keep each skill's optimal share within the shares the design tried "
+                          "(the law is not guaranteed beyond them)")  # fmt: skip
+
+    @model_validator(mode="after")
+    def _design(self) -> BiMixParams:
+        bad = [m for m in self.design if m not in TRAINING_FREE]
+        if bad:
+            raise ValueError(f"design mixtures must be training-free methods ({', '.join(TRAINING_FREE)}); got {bad}")
+        if self.holdout not in self.design:
+            raise ValueError(f"holdout {self.holdout!r} is not in the design {list(self.design)}")
+        return self
+
+
+TRAINING_FREE = ("natural", "stratified", "temperature", "entropy-shannon", "entropy-conditional", "entropy-joint",
+                 "entropy-vne")  # fmt: skip
+
+
+class MixParams(Params):
+    """A mixture over skills: training-free, or DsDm (ALGORITHMS.md 3): the documents with the highest attribution
+    scores. `select="dsdm"` with a training-free method is the combined mode: the method's weights across skills,
+    the top-scored documents within each."""
+
+    method: Literal[
+        "natural",
+        "stratified",
+        "temperature",
+        "entropy-shannon",
+        "entropy-conditional",
+        "entropy-joint",
+        "entropy-vne",
+        "dsdm",
+        "bimix",
+    ] = Field("entropy-conditional", description="how the weights are set; dsdm: the selection's token shares")
+    temperature: float = Field(2.0, gt=0.0, description="tau of the temperature mixture: weights ~ tokens^(1/tau)")
+    vne_docs: int = Field(1000, ge=2, description="documents per skill sampled for the von Neumann entropy")
+    seed: int = Field(0, ge=0, description="sampling seed (von Neumann entropy)")
+    select: Literal["all", "dsdm"] = Field("all", description="documents kept within each skill: all, or the "
+                                           "top attribution scores (`skillmix attribute`)")  # fmt: skip
+    keep: float = Field(0.5, gt=0.0, le=1.0, description="DsDm: fraction of the tokens kept (of all tokens with "
+                        "method dsdm, of each skill's with select dsdm)")  # fmt: skip
+    target: str | None = Field(None, description="DsDm: the attribution target to select for (default: every "
+                               "target, standardised scores averaged)")  # fmt: skip
+    bimix: BiMixParams = BiMixParams()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _selection(cls, data):
+        if isinstance(data, dict) and data.get("method") == "dsdm":
+            data = {**data, "select": "dsdm"}  # the dsdm method is a selection
+        return data
+
+    @property
+    def selects(self) -> bool:
+        return self.select == "dsdm"
 
 
 class PipelineParams(Params):

@@ -229,14 +229,23 @@ def _print_tokens(s: dict) -> None:
 def _print_mixture(doc: dict) -> None:
     sel = doc.get("selection")
     t = Table(title=f"{doc['method']} mixture {doc['fingerprint']}", show_header=True, header_style="bold")
+    law = doc.get("law")
     cols = ["skill", "label", "tokens", "weight"] + (["kept", "mean score"] if sel else [])
+    cols += ["alpha", "R2 (log L)"] if law else []
     for col in cols:
         t.add_column(col, justify="left" if col == "label" else "right")
     for k in doc["skills"]:
         more = [f"{k['tokens'] / max(1, k['tokens_scored']):.0%}", f"{k['attribution_mean']:+.3g}"] if sel else []
+        more += [f"{k['bimix']['alpha']:.3f}", f"{k['bimix']['r2']:.3f}"] if law else []
         t.add_row(str(k["skill"]), escape(k["label"]), f"{k['tokens']:,}", f"{k['weight']:.4f}", *more)
     t.add_row("", "sum", f"{sum(k['tokens'] for k in doc['skills']):,}", f"{sum(doc['weights']):.4f}")
     console.print(t)
+    if law:
+        h = law["holdout"]
+        pred = ", ".join(f"{escape(n)} {v:.4f}" for n, v in law["predicted_mean"].items())
+        console.print(f"BiMix: {len(law['proxies'])} proxy runs; {h['mixture']} held out of the fit and predicted with "
+                      f"mean abs. error {h['mape']:.2%} ({h['mape_final']:.2%} at its last step); predicted mean "
+                      f"loss at {law['target_steps']} steps: {pred}; figure: report/mix/bimix.png")  # fmt: skip
     if sel:
         target = sel["target"] if isinstance(sel["target"], str) else ", ".join(sel["target"])
         console.print(f"DsDm selection ({sel['scope']}, target {escape(target)}): {sel['documents']:,} of "
@@ -299,15 +308,36 @@ def mix(
     select: Annotated[str, typer.Option(help="all, or dsdm: the top-scored documents within each skill")] = "all",
     keep: Annotated[float, typer.Option(help="DsDm: fraction of the tokens kept")] = 0.5,
     target: Annotated[str | None, typer.Option(help="DsDm: the target to select for (default: all targets)")] = None,
+    design: Annotated[str, typer.Option(help="BiMix: comma-separated training-free mixtures the proxies train on")] = (
+        "stratified,natural,entropy-conditional,entropy-shannon,entropy-joint"
+    ),
+    holdout: Annotated[str, typer.Option(help="BiMix: design mixture predicted from a fit on the others")] = "natural",
+    proxy_steps: Annotated[int, typer.Option(min=1, help="BiMix: steps of each proxy run")] = 300,
+    eval_every: Annotated[int, typer.Option(min=1, help="BiMix: steps between the proxies' evaluations")] = 30,
+    seeds: Annotated[str, typer.Option(help="BiMix: comma-separated proxy seeds per mixture")] = "0",
+    target_steps: Annotated[
+        int | None, typer.Option(help="BiMix: steps to optimise for (default: proxy steps)")
+    ] = None,
+    preset: Annotated[str, typer.Option(help="BiMix: proxy model size")] = "tiny",
 ) -> None:
     """Weights over RUN's skills (and a DsDm selection of documents) -> RUN/mixture/<fp>/mixture.json."""
     from flows.mix import mix as mix_flow
-    from schemas.config import MixParams
+    from schemas.config import BiMixParams, MixParams, TrainParams
     from tasks.common.errors import InputError
     from tasks.mixing import stage as mixing_stage
 
-    params = _validated("mix", lambda: MixParams(method=method, temperature=temperature, select=select, keep=keep,
-                                                 target=target))  # fmt: skip
+    try:
+        seed_list = tuple(int(s) for s in seeds.split(","))
+    except ValueError:
+        _fail(f"invalid mix option: --seeds {seeds!r}: comma-separated integers")
+
+    def build() -> MixParams:
+        proxy = TrainParams(preset=preset, steps=proxy_steps, eval_every=eval_every, warmup=min(20, proxy_steps // 10))
+        bimix = BiMixParams(proxy=proxy, design=tuple(d.strip() for d in design.split(",") if d.strip()),
+                            holdout=holdout, seeds=seed_list, target_steps=target_steps)  # fmt: skip
+        return MixParams(method=method, temperature=temperature, select=select, keep=keep, target=target, bimix=bimix)
+
+    params = _validated("mix", build)
     if params.selects:
         try:  # before a server starts: is there an attribution of these tokens?
             t, _, _ = mixing_stage.inputs(run)

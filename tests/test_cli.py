@@ -130,6 +130,9 @@ def test_verify_exits_1_naming_the_problem(tmp_path):
         (["attribute", "--run", "r", "--targets", "nowhere.jsonl"], "--targets nowhere.jsonl: no such file"),
         (["mix", "--run", "r", "--method", "dsdm", "--keep", "1.5"], "keep: Input should be less than or equal to 1"),
         (["mix", "--run", "r", "--select", "best"], "select: Input should be 'all' or 'dsdm'"),
+        (["mix", "--run", "r", "--method", "bimix", "--design", "natural,dsdm,stratified"], "must be training-free"),
+        (["mix", "--run", "r", "--method", "bimix", "--holdout", "temperature"], "holdout 'temperature' is not in"),
+        (["mix", "--run", "r", "--method", "bimix", "--seeds", "a"], "--seeds 'a': comma-separated integers"),
     ],
 )
 def test_stage_option_errors_are_named(args, message):

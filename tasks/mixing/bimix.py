@@ -80,37 +80,48 @@ class BiMixLaw:
         out = self.A_ / r**self.alpha_ * (self.B_ / s**self.beta_ + self.C_)
         return out[0] if np.ndim(proportions) == 1 else out
 
-    def optimal_mixture(self, steps: float, skill_weights=None) -> np.ndarray:
-        """The mixture minimising sum_i w_i L_i(r_i, steps) on the simplex (w default: ones)."""
+    def optimal_mixture(self, steps: float, skill_weights=None, lower=None, upper=None) -> np.ndarray:
+        """The mixture minimising sum_i w_i L_i(r_i, steps) on the simplex (w default: ones), optionally within
+        per-skill bounds lower <= r <= upper (for example the proportions the fit has seen: the law is not
+        guaranteed beyond them, and a skill fitted with alpha near 0 would otherwise get almost nothing)."""
         w = np.ones(len(self.alpha_)) if skill_weights is None else np.asarray(skill_weights, np.float64)
         if w.shape != self.alpha_.shape or (w <= 0).any():
             raise ValueError(f"skill_weights must be {len(self.alpha_)} positive numbers")
-        return optimum(w * self.A_ * (self.B_ / float(steps) ** self.beta_ + self.C_), self.alpha_)
+        return optimum(w * self.A_ * (self.B_ / float(steps) ** self.beta_ + self.C_), self.alpha_, lower, upper)
 
 
-def optimum(K: np.ndarray, alpha: np.ndarray, tol: float = 1e-12) -> np.ndarray:
-    """argmin over the simplex of sum_i K_i r_i^-alpha_i (K, alpha > 0): the KKT point by bisection on log lam."""
+def optimum(K: np.ndarray, alpha: np.ndarray, lower=None, upper=None, tol: float = 1e-12) -> np.ndarray:
+    """argmin over the simplex of sum_i K_i r_i^-alpha_i (K, alpha > 0), within lower <= r <= upper if given:
+    the KKT point r_i = clip((alpha_i K_i / lam)^(1 / (1 + alpha_i)), lower_i, upper_i), lam by bisection on
+    log lam (the sum is non-increasing in lam, strictly where any r_i is inside its bounds)."""
     K, alpha = np.asarray(K, np.float64), np.asarray(alpha, np.float64)
     if (K <= 0).any() or (alpha <= 0).any():
         raise ValueError("the optimum needs K > 0 and alpha > 0 for every skill")
+    lo = np.zeros_like(K) if lower is None else np.asarray(lower, np.float64)
+    hi = np.ones_like(K) if upper is None else np.asarray(upper, np.float64)
+    if lo.sum() > 1 + 1e-12 or hi.sum() < 1 - 1e-12 or (lo > hi).any():
+        raise ValueError(f"no mixture within the bounds: lower sums to {lo.sum():.4f}, upper to {hi.sum():.4f}")
+
+    def shares(log_lam: float) -> np.ndarray:
+        return np.clip(np.exp((np.log(alpha * K) - log_lam) / (1 + alpha)), lo, hi)
 
     def total(log_lam: float) -> float:
-        return float(np.sum(np.exp((np.log(alpha * K) - log_lam) / (1 + alpha))))
+        return float(shares(log_lam).sum())
 
-    lo, hi = -50.0, 50.0
-    while total(lo) < 1:
-        lo -= 50
-    while total(hi) > 1:
-        hi += 50
-    for _ in range(200):
-        mid = (lo + hi) / 2
+    a, b = -50.0, 50.0
+    while total(a) < 1 and a > -5000:
+        a -= 50
+    while total(b) > 1 and b < 5000:
+        b += 50
+    for _ in range(400):
+        mid = (a + b) / 2
         if total(mid) > 1:
-            lo = mid
+            a = mid
         else:
-            hi = mid
-        if hi - lo < tol:
+            b = mid
+        if b - a < tol:
             break
-    r = np.exp((np.log(alpha * K) - (lo + hi) / 2) / (1 + alpha))
+    r = shares((a + b) / 2)
     return r / r.sum()
 
 

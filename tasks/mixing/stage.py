@@ -39,7 +39,10 @@ def inputs(run: str) -> tuple[dict, dict, list[dict]]:
 
 
 def mixture(run: str, params: MixParams) -> dict:
-    """Compute (or load, when committed) the mixture; returns mixture.json's content with its path."""
+    """Compute (or load, when committed) the mixture; returns mixture.json's content with its path. BiMix
+    trains proxies: flows.mix runs it (tasks.mixing.bimix_stage)."""
+    if params.method == "bimix":
+        raise ValueError("the bimix method trains proxy runs: run it through flows.mix (`skillmix mix`)")
     t, s, entries = inputs(run)
     scored = scored_documents(run, t) if params.selects else None
     fp = params.fingerprint(t["fingerprint"], s["fingerprint"], *([scored.fingerprint] if scored else []))
@@ -49,19 +52,8 @@ def mixture(run: str, params: MixParams) -> dict:
         return io.read_json(io.join(out, "mixture.json"))
     tokens = np.array([x["tokens"] for x in t["skills"]], np.float64)
     k = len(tokens)
-    extra: dict[int, dict] = {i: {} for i in range(k)}
-    if params.method in ("natural", "dsdm"):  # dsdm: replaced by the selection's shares below
-        w = training_free.natural(tokens)
-    elif params.method == "stratified":
-        w = training_free.stratified(k)
-    elif params.method == "temperature":
-        w = training_free.temperature(tokens, params.temperature)
-    elif params.method == "entropy-vne":
-        h = von_neumann_entropies(run, s, k, params)
-        extra = {i: {"von_neumann": h[i]} for i in range(k)}
-        w = training_free.entropy(h)
-    else:
-        w = training_free.entropy(np.array([x[params.method.split("-", 1)[1]] for x in t["skills"]]))
+    # dsdm: natural here, replaced by the selection's shares below
+    w, extra = weights(run, t, s, "natural" if params.method == "dsdm" else params.method, params)
     counts = {"tokens": tokens.astype(np.int64), "documents": np.array([x["documents"] for x in t["skills"]])}
     selection = None
     if scored is not None:
@@ -70,23 +62,58 @@ def mixture(run: str, params: MixParams) -> dict:
             w = counts["tokens"] / counts["tokens"].sum()
         for i in range(k):
             extra[i] |= {"tokens_scored": int(tokens[i]), "attribution_mean": means[i]}
-    skills = [{"skill": i, "label": entries[i]["label"], "weight": float(w[i]), "tokens": int(counts["tokens"][i]),
-               "documents": int(counts["documents"][i]),
-               **{key: t["skills"][i][key] for key in ("shannon", "conditional", "joint")}, **extra[i]}
-              for i in range(k)]  # fmt: skip
-    doc = {"method": params.method, "params": params.model_dump(), "fingerprint": fp, "skills": skills,
-           "weights": [float(x) for x in w],
-           "provenance": {"tokens": t["fingerprint"], "skills": s["fingerprint"],
-                          "tokenizer_sha256": t["tokenizer"]["sha256"]}}  # fmt: skip
+    doc = document(run, fp, params, t, s, entries, w, extra, counts)
     if selection is not None:
         doc["selection"] = selection
         doc["provenance"]["attribution"] = scored.fingerprint
-        io.write_bytes(io.join(run, "report", "mix", "selection.png"), selection_figure(skills, params))
+        io.write_bytes(io.join(run, "report", "mix", "selection.png"), selection_figure(doc["skills"], params))
+    return write(run, doc)
+
+
+def weights(run: str, t: dict, s: dict, method: str, params: MixParams) -> tuple[np.ndarray, dict[int, dict]]:
+    """(weights, extra statistics per skill) of a training-free method on the run's per-skill statistics."""
+    tokens = np.array([x["tokens"] for x in t["skills"]], np.float64)
+    k = len(tokens)
+    extra: dict[int, dict] = {i: {} for i in range(k)}
+    if method == "natural":
+        w = training_free.natural(tokens)
+    elif method == "stratified":
+        w = training_free.stratified(k)
+    elif method == "temperature":
+        w = training_free.temperature(tokens, params.temperature)
+    elif method == "entropy-vne":
+        h = von_neumann_entropies(run, s, k, params)
+        extra = {i: {"von_neumann": h[i]} for i in range(k)}
+        w = training_free.entropy(h)
+    elif method.startswith("entropy-"):
+        w = training_free.entropy(np.array([x[method.split("-", 1)[1]] for x in t["skills"]]))
+    else:
+        raise ValueError(f"{method!r} is not a training-free mixture")
+    return w, extra
+
+
+def document(run: str, fp: str, params: MixParams, t: dict, s: dict, entries: list[dict], w: np.ndarray,
+             extra: dict[int, dict], counts: dict | None = None) -> dict:  # fmt: skip
+    """mixture.json's content: per skill its weight, counts and statistics; provenance."""
+    counts = counts or {key: [x[key] for x in t["skills"]] for key in ("tokens", "documents")}
+    skills = [{"skill": i, "label": entries[i]["label"], "weight": float(w[i]), "tokens": int(counts["tokens"][i]),
+               "documents": int(counts["documents"][i]),
+               **{key: t["skills"][i][key] for key in ("shannon", "conditional", "joint")}, **extra[i]}
+              for i in range(len(w))]  # fmt: skip
+    return {"method": params.method, "params": params.model_dump(), "fingerprint": fp, "skills": skills,
+            "weights": [float(x) for x in w],
+            "provenance": {"tokens": t["fingerprint"], "skills": s["fingerprint"],
+                           "tokenizer_sha256": t["tokenizer"]["sha256"]}}  # fmt: skip
+
+
+def write(run: str, doc: dict) -> dict:
+    """Write and commit mixture/<fp>/mixture.json, point latest at it, and write the stage's report."""
+    out = io.join(run, "mixture", doc["fingerprint"])
     io.write_json(io.join(out, "mixture.json"), doc)
-    io.commit(out, {"fingerprint": fp, "method": params.method})
-    io.point_latest(io.join(run, "mixture"), fp)
+    io.commit(out, {"fingerprint": doc["fingerprint"], "method": doc["method"]})
+    io.point_latest(io.join(run, "mixture"), doc["fingerprint"])
     io.write_json(io.join(run, "report", "mix", "summary.json"), {"stage": "mix", "run": run, **doc})
-    return doc
+    return io.read_json(io.join(out, "mixture.json"))  # as a rerun reads it (lists, not tuples)
 
 
 @dataclass(frozen=True)

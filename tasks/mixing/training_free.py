@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-METHODS = ("natural", "stratified", "temperature", "entropy-shannon", "entropy-conditional", "entropy-joint",
-           "entropy-vne")  # fmt: skip
-
 
 def natural(tokens: np.ndarray) -> np.ndarray:
     t = np.asarray(tokens, np.float64)

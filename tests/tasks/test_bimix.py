@@ -76,3 +76,20 @@ def test_bad_observations_are_named():
     one = np.repeat([[0.5, 0.5]], 4, axis=0)
     with pytest.raises(ValueError, match="skill 0: the law needs at least two proportions"):
         BiMixLaw().fit(one, np.array([1.0, 2, 3, 4]), np.ones((4, 2)))
+
+
+def test_bounds_keep_the_optimum_where_the_fit_has_seen_data():
+    law = BiMixLaw().fit(*_design())
+    free = law.optimal_mixture(5000)
+    lower, upper = np.array([0.25, 0.1, 0.1]), np.array([0.6, 0.6, 0.6])  # the free optimum has r_0 = 0.19
+    boxed = law.optimal_mixture(5000, lower=lower, upper=upper)
+    assert boxed.sum() == pytest.approx(1.0) and (boxed >= lower - 1e-9).all() and (boxed <= upper + 1e-9).all()
+    assert free[0] < 0.25 and boxed[0] == pytest.approx(0.25)  # the bound binds
+    g = np.arange(0.1, 0.6001, 0.001)
+    a, b = np.meshgrid(g, g)
+    grid = np.stack([a.ravel(), b.ravel(), 1 - a.ravel() - b.ravel()], 1)
+    grid = grid[(grid >= lower - 1e-9).all(1) & (grid <= upper + 1e-9).all(1)]
+    total = law.predict(grid, 5000).sum(1)
+    assert law.predict(boxed, 5000).sum() <= total.min() + 1e-9
+    with pytest.raises(ValueError, match="no mixture within the bounds"):
+        optimum(np.ones(3), np.full(3, 0.1), lower=[0.5, 0.5, 0.1])

@@ -1,0 +1,153 @@
+"""The mix stage's BiMix method over files: a design of training-free mixtures -> proxy runs on the run's latest
+manifest (tasks.train.stage.proxy, cached) -> the law fitted to their per-skill validation curves -> its optimal
+mixture, written as mixture/<fp>/mixture.json like every mixture. No Prefect: the flow runs the proxies between
+`plan` and `fit`.
+
+The fit's quality is reported twice: R^2 of log L per skill (all design mixtures, in sample), and the error
+predicting the `holdout` mixture's curves from a fit on the other mixtures (the paper's unseen-mixture check).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from schemas.config import MixingParams, MixParams
+from tasks.common import io, plots
+from tasks.common.errors import InputError
+from tasks.mixing import stage
+from tasks.mixing.bimix import BiMixLaw
+from tasks.shards import stage as shards_stage
+from tasks.train import stage as train_stage
+
+
+def plan(run: str, params: MixParams) -> dict:
+    """{fingerprint, done, manifest, design: {name: weights}, runs: [(name, seed, TrainParams)]}: what to train."""
+    t, s, _ = stage.inputs(run)
+    manifest = shards_stage.latest_manifest(run)
+    m = io.read_json(manifest)
+    k = len(t["skills"])
+    if [x["skill"] for x in m["skills"]] != list(range(k)):
+        raise InputError(f"{manifest}: BiMix's proxies need every skill in the manifest; emit one with a "
+                         "training-free mixture first (`skillmix mix --run RUN`, then `skillmix emit`)")  # fmt: skip
+    digest = hashlib.sha256(io.read_bytes(manifest)).hexdigest()
+    fp = params.fingerprint(t["fingerprint"], s["fingerprint"], digest)
+    b = params.bimix
+    design = {name: [float(x) for x in stage.weights(run, t, s, name, params)[0]] for name in b.design}
+    runs = [(name, seed, b.proxy.model_copy(update={"seed": seed, "mixing": MixingParams(weights=tuple(w))}))
+            for name, w in design.items() for seed in b.seeds]  # fmt: skip
+    return {"fingerprint": fp, "done": io.committed(io.join(run, "mixture", fp)) is not None, "manifest": manifest,
+            "design": design, "runs": runs}  # fmt: skip
+
+
+def observations(plan: dict, summaries: list[dict], skip: float) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{design mixture: (steps (n,), losses (n, k) averaged over its seeds)}, steps before skip x steps dropped."""
+    by: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    for (name, _, p), summary in zip(plan["runs"], summaries, strict=True):
+        steps, losses = train_stage.curves(summary)
+        keep = steps >= max(1.0, skip * p.steps)
+        by.setdefault(name, []).append((steps[keep], losses[keep]))
+    out = {}
+    for name, curves in by.items():
+        if any(not np.array_equal(c[0], curves[0][0]) for c in curves):
+            raise ValueError(f"{name}: its seeds were evaluated at different steps")
+        out[name] = (curves[0][0], np.mean([c[1] for c in curves], axis=0))
+    return out
+
+
+def _stack(obs: dict, design: dict, names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r = np.concatenate([np.tile(design[n], (len(obs[n][0]), 1)) for n in names])
+    s = np.concatenate([obs[n][0] for n in names]).astype(np.float64)
+    return r, s, np.concatenate([obs[n][1] for n in names])
+
+
+def fit(run: str, params: MixParams, plan: dict, summaries: list[dict]) -> dict:
+    """Fit the law, check it on the held-out mixture, optimise; write and commit mixture.json (+ report figure)."""
+    t, s, entries = stage.inputs(run)
+    b = params.bimix
+    obs = observations(plan, summaries, b.skip)
+    design = {n: np.asarray(w) for n, w in plan["design"].items()}
+    names = list(design)
+    if min(len(obs[n][0]) for n in names) < 2:
+        raise InputError("BiMix needs at least 2 evaluations per proxy after the skipped warmup; lower "
+                         "--eval-every or raise --steps")  # fmt: skip
+    others = [n for n in names if n != b.holdout]
+    check = BiMixLaw().fit(*_stack(obs, design, others))
+    steps_h, loss_h = obs[b.holdout]
+    pred_h = check.predict(np.tile(design[b.holdout], (len(steps_h), 1)), steps_h)
+    law = BiMixLaw().fit(*_stack(obs, design, names))
+    target = b.target_steps or b.proxy.steps
+    tried = np.array(list(design.values()))
+    bounds = (tried.min(0), tried.max(0)) if b.bounded else (None, None)
+    w = law.optimal_mixture(target, lower=bounds[0], upper=bounds[1])
+    predicted = {n: law.predict(design[n], target) for n in names} | {"bimix": law.predict(w, target)}
+    measured = {n: obs[n][1][-1] for n in names}
+    coef = {key: getattr(law, f"{key}_") for key in ("A", "B", "C", "alpha", "beta", "r2")}
+    extra = {i: {"bimix": {key: float(v[i]) for key, v in coef.items()}
+                 | {"predicted_loss": float(predicted["bimix"][i])}} for i in range(len(w))}  # fmt: skip
+    doc = stage.document(run, plan["fingerprint"], params, t, s, entries, w, extra)
+    doc["provenance"]["manifest"] = plan["manifest"]
+    doc["law"] = {
+        "form": "L_i(r, s) = (A_i / r^alpha_i) (B_i / s^beta_i + C_i), A_i = 1 (A and B, C share a factor)",
+        "target_steps": target,
+        "bounds": None if bounds[0] is None else {"lower": bounds[0].tolist(), "upper": bounds[1].tolist()},
+        "r2_log_loss": [float(x) for x in law.r2_],
+        "holdout": {"mixture": b.holdout, "fitted_on": others,
+                    "mape": float(np.mean(np.abs(pred_h / loss_h - 1))),
+                    "mape_final": float(np.mean(np.abs(pred_h[-1] / loss_h[-1] - 1)))},
+        "design": {n: {"weights": plan["design"][n], "measured_final_mean": float(measured[n].mean()),
+                       "predicted_mean": float(predicted[n].mean()), "final_step": int(obs[n][0][-1])}
+                   for n in names},
+        "predicted_mean": {n: float(v.mean()) for n, v in predicted.items()},
+        "proxies": [{"mixture": n, "seed": seed, "fingerprint": x["fingerprint"]}
+                    for (n, seed, _), x in zip(plan["runs"], summaries, strict=True)],
+    }  # fmt: skip
+    png = figure(obs, design, law, check, b.holdout, predicted, measured, [e["label"] for e in entries])
+    io.write_bytes(io.join(run, "report", "mix", "bimix.png"), png)
+    return stage.write(run, doc)
+
+
+def figure(obs: dict, design: dict, law: BiMixLaw, check: BiMixLaw, holdout: str, predicted: dict, measured: dict,
+           labels: list[str]) -> bytes:  # fmt: skip
+    """PNG: per skill, measured curves (dots) and the law's (lines) for each design mixture; predicted vs
+    measured losses of the held-out mixture (from the fit without it); the predicted mean loss of each mixture."""
+    plt = plots.pyplot()
+    k = len(labels)
+    cols = max(2, min(4, k))
+    rows = -(-k // cols) + 1
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
+    for ax in axes.ravel()[k:]:
+        ax.axis("off")
+    colors = {n: f"C{i}" for i, n in enumerate(design)}
+    for i in range(k):
+        ax = axes.ravel()[i]
+        for n, (steps, losses) in obs.items():
+            ax.scatter(steps, losses[:, i], s=6, color=colors[n])
+            grid = np.linspace(steps.min(), steps.max(), 50)
+            ax.plot(grid, law.predict(np.tile(design[n], (50, 1)), grid)[:, i], color=colors[n], lw=0.8,
+                    label=n if i == 0 else None)  # fmt: skip
+        ax.set_title(f"{i}: {labels[i]}"[:32], fontsize=7)
+        ax.tick_params(labelsize=6)
+    fig.legend(fontsize=6, loc="upper right")
+    ax = axes[-1, 0]
+    ax.axis("on")
+    steps, losses = obs[holdout]
+    pred = check.predict(np.tile(design[holdout], (len(steps), 1)), steps)
+    ax.scatter(losses.ravel(), pred.ravel(), s=6)
+    lo, hi = float(min(losses.min(), pred.min())), float(max(losses.max(), pred.max()))
+    ax.plot([lo, hi], [lo, hi], color="k", lw=0.5)
+    ax.set_xlabel(f"measured loss ({holdout}, held out)", fontsize=7)
+    ax.set_ylabel("predicted by the fit without it", fontsize=7)
+    ax = axes[-1, 1]
+    ax.axis("on")
+    names = list(predicted)
+    ax.bar(range(len(names)), [predicted[n].mean() for n in names], color="tab:gray", label="predicted")
+    ax.scatter([j for j, n in enumerate(names) if n in measured], [measured[n].mean() for n in names if n in measured],
+               color="tab:red", zorder=3, s=12, label="measured (last evaluation)")  # fmt: skip
+    ax.set_xticks(range(len(names)), names, rotation=30, fontsize=6)
+    ax.set_ylabel("mean per-skill loss", fontsize=7)
+    ymin = min(min(v.mean() for v in predicted.values()), min(v.mean() for v in measured.values()))
+    ax.set_ylim(bottom=0.98 * ymin)
+    ax.legend(fontsize=6)
+    return plots.png(fig)
