@@ -12,6 +12,7 @@ through `state_dict`, so a resumed run continues exactly as an uninterrupted one
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,9 +52,13 @@ class SkillData:
         return self.train[rows].astype(np.int64), self.train_targets[rows].astype(np.int64)
 
 
+_IMPORT = threading.Lock()  # transformers' lazy module fails when threads import from it for the first time at once
+
+
 def build_model(vocab_size: int, params: TrainParams) -> torch.nn.Module:
     """A randomly initialised GPT-2-style model of `params.preset`'s size, seeded by `params.seed`."""
-    from transformers import GPT2Config, GPT2LMHeadModel
+    with _IMPORT:  # proxy runs mapped on a thread pool start together (seen: ImportError for GPT2Config)
+        from transformers import GPT2Config, GPT2LMHeadModel
 
     torch.manual_seed(params.seed)
     drop = {"embd_pdrop": params.dropout, "attn_pdrop": params.dropout, "resid_pdrop": params.dropout}
