@@ -301,7 +301,8 @@ def mix(
         str,
         typer.Option(
             help="natural, stratified, temperature, entropy-shannon, entropy-conditional, entropy-joint, "
-            "entropy-vne, or dsdm: keep the top-scored documents of the whole run (`skillmix attribute` first)"
+            "entropy-vne, dsdm: keep the top-scored documents of the whole run (`skillmix attribute` first), or "
+            "bimix: proxy runs on --design, the BiMix law fitted to them, its optimal mixture"
         ),
     ] = "entropy-conditional",
     temperature: Annotated[float, typer.Option(help="tau for --method temperature: weights ~ tokens^(1/tau)")] = 2.0,
