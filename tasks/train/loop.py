@@ -52,19 +52,21 @@ class SkillData:
         return self.train[rows].astype(np.int64), self.train_targets[rows].astype(np.int64)
 
 
-_IMPORT = threading.Lock()  # transformers' lazy module fails when threads import from it for the first time at once
+_BUILD = threading.Lock()  # proxy runs mapped on a thread pool build their models at the same time
 
 
 def build_model(vocab_size: int, params: TrainParams) -> torch.nn.Module:
-    """A randomly initialised GPT-2-style model of `params.preset`'s size, seeded by `params.seed`."""
-    with _IMPORT:  # proxy runs mapped on a thread pool start together (seen: ImportError for GPT2Config)
+    """A randomly initialised GPT-2-style model of `params.preset`'s size, seeded by `params.seed`. Under a lock:
+    the initialisation draws from torch's global generator, which concurrent builds would interleave (different
+    weights for the same seed), and transformers' lazy first import fails on several threads at once."""
+    with _BUILD:
         from transformers import GPT2Config, GPT2LMHeadModel
 
-    torch.manual_seed(params.seed)
-    drop = {"embd_pdrop": params.dropout, "attn_pdrop": params.dropout, "resid_pdrop": params.dropout}
-    config = GPT2Config(vocab_size=vocab_size, n_positions=params.seq_len, bos_token_id=0, eos_token_id=0,
-                        **drop, **PRESETS[params.preset])  # fmt: skip
-    return GPT2LMHeadModel._from_config(config, attn_implementation="sdpa")
+        torch.manual_seed(params.seed)
+        drop = {"embd_pdrop": params.dropout, "attn_pdrop": params.dropout, "resid_pdrop": params.dropout}
+        config = GPT2Config(vocab_size=vocab_size, n_positions=params.seq_len, bos_token_id=0, eos_token_id=0,
+                            **drop, **PRESETS[params.preset])  # fmt: skip
+        return GPT2LMHeadModel._from_config(config, attn_implementation="sdpa")
 
 
 def lr_at(step: int, params: TrainParams) -> float:
