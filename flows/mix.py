@@ -6,9 +6,9 @@ from __future__ import annotations
 from prefect import flow, unmapped
 
 from schemas.config import MixParams
-from tasks.common import io
 from tasks.mixing.prefect_tasks import fit_bimix, plan_bimix
 from tasks.mixing.prefect_tasks import mix as mix_task
+from tasks.mixing.stage import committed
 from tasks.train.prefect_tasks import proxy_task
 
 
@@ -17,10 +17,7 @@ def mix(run: str, params: MixParams = MixParams(), device: str = "cpu") -> dict:
     """Weights over the run's skills by `params.method`; returns mixture.json's content."""
     if params.method == "bimix":
         plan = plan_bimix(run, params)
-        if plan["done"]:
-            io.point_latest(io.join(run, "mixture"), plan["fingerprint"])
-            doc = io.read_json(io.join(run, "mixture", plan["fingerprint"], "mixture.json"))
-        else:
+        if (doc := committed(run, plan["fingerprint"])) is None:
             runs = [p for _, _, p in plan["runs"]]
             summaries = proxy_task.map(unmapped(plan["manifest"]), unmapped(run), runs, unmapped(device)).result()
             doc = fit_bimix(run, params, plan, summaries)

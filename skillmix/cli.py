@@ -16,6 +16,7 @@ from rich.table import Table
 
 from skillmix import train_cli
 from skillmix.common import (
+    CURATE_STAGES,
     INPUTS_HELP,
     DaskOpt,
     RunOpt,
@@ -24,21 +25,10 @@ from skillmix.common import (
     _local_api,
     _run_flow,
     _validated,
+    _with_progress,
     app,
     console,
 )
-
-STAGE_UNITS = {"ingest": "B", "dedup": "docs", "skills": "docs", "tokens": "docs"}
-
-
-def _with_progress(run: str, stages: list[str], flow, *args):
-    """Run a flow, with a progress bar per stage over what it reports under RUN/work/<stage>/ (bytes or docs)."""
-    from skillmix.progress import watch
-    from tasks.common import io
-
-    watched = [(s, io.join(run, "work", s, "*", "progress", "*.json"), STAGE_UNITS[s]) for s in stages]
-    with watch(console, watched):
-        return _run_flow(flow, *args)
 
 
 def _size(n: float) -> str:
@@ -342,7 +332,7 @@ def mix(
     if params.selects:
         try:  # before a server starts: is there an attribution of these tokens?
             t, _, _ = mixing_stage.inputs(run)
-            mixing_stage.scored_documents(run, t)
+            mixing_stage.attribution_for(run, t)
         except InputError as e:
             _fail(str(e))
     _local_api(None)
@@ -421,7 +411,7 @@ def _curate_and_report(run: str, inputs: list[str], params, dask_address, worker
     from tasks.shards.verify import VerifyError
     from tasks.shards.verify import verify as verify_manifest
 
-    summaries = _with_progress(run, list(STAGE_UNITS), curate, inputs, run, params, dask_address, workers)
+    summaries = _with_progress(run, list(CURATE_STAGES), curate, inputs, run, params, dask_address, workers)
     _print_ingest(summaries["ingest"])
     _print_dedup(summaries["dedup"])
     _print_skills(summaries["skills"])

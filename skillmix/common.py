@@ -68,3 +68,18 @@ def _local_api(dask_address: str | None) -> None:
 
     if not dask_address:
         share_local_api()
+
+
+CURATE_STAGES = ("ingest", "dedup", "skills", "tokens")
+STAGE_UNITS = {"ingest": "B", "dedup": "docs", "skills": "docs", "tokens": "docs", "attribution": "docs",
+               "attribution-skills": "runs"}  # fmt: skip
+
+
+def _with_progress(run: str, stages: list[str], flow, *args):
+    """Run a flow, with a progress bar per stage over what it reports under RUN/work/<stage>/ (bytes, docs, runs)."""
+    from skillmix.progress import watch
+    from tasks.common import io
+
+    watched = [(s, io.join(run, "work", s, "*", "progress", "*.json"), STAGE_UNITS[s]) for s in stages]
+    with watch(console, watched):
+        return _run_flow(flow, *args)

@@ -11,7 +11,17 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from skillmix.common import DaskOpt, RunOpt, WorkersOpt, _fail, _local_api, _run_flow, _validated, console
+from skillmix.common import (
+    DaskOpt,
+    RunOpt,
+    WorkersOpt,
+    _fail,
+    _local_api,
+    _run_flow,
+    _validated,
+    _with_progress,
+    console,
+)
 
 PresetOpt = Annotated[str, typer.Option(help="model size: tiny (CPU, tests), small (4 layers) or 125m (GPU)")]
 StepsOpt = Annotated[int, typer.Option(min=1, help="optimizer steps")]
@@ -234,15 +244,6 @@ def _check_targets(run: str, targets: list[str]) -> None:
         _fail(str(e))
 
 
-def _watched(run: str, stage: str, unit: str, flow, *args):
-    """Run a flow with a progress bar over what it reports under RUN/work/<stage>/."""
-    from skillmix.progress import watch
-    from tasks.common import io
-
-    with watch(console, [(stage, io.join(run, "work", stage, "*", "progress", "*.json"), unit)]):
-        return _run_flow(flow, *args)
-
-
 def attribute(
     run: RunOpt,
     targets: TargetsOpt,
@@ -267,7 +268,7 @@ def attribute(
     params = _validated("attribute", build)
     _check_targets(run, targets)
     _local_api(None)
-    s = _watched(run, "attribution", "docs", attribution_flow, run, targets, params)
+    s = _with_progress(run, ["attribution"], attribution_flow, run, targets, params)
     console.print(f"attribution: {s['documents']:,} documents x {len(s['targets'])} targets in {s['seconds']:.0f} s; "
                   "per skill, the mean score of its documents (higher = more beneficial to the target):")  # fmt: skip
     table = Table()
@@ -302,7 +303,7 @@ def attribute_skills(
     params = _validated("attribute-skills", build)
     _check_targets(run, targets)
     _local_api(None)
-    s = _watched(run, "attribution-skills", "runs", skills_flow, run, targets, params)
+    s = _with_progress(run, ["attribution-skills"], skills_flow, run, targets, params)
     names = list(s["targets"])
     cv = ", ".join(f"{escape(n)} {v:+.2f}" if v is not None else f"{escape(n)} -" for n, v in s["cv_spearman"].items())
     console.print(f"attribution-skills: {params.subsets} runs in {s['seconds']:.0f} s; held-out Spearman of predicted "

@@ -10,6 +10,7 @@ predicting the `holdout` mixture's curves from a fit on the other mixtures (the 
 from __future__ import annotations
 
 import hashlib
+import json
 
 import numpy as np
 
@@ -23,22 +24,22 @@ from tasks.train import stage as train_stage
 
 
 def plan(run: str, params: MixParams) -> dict:
-    """{fingerprint, done, manifest, design: {name: weights}, runs: [(name, seed, TrainParams)]}: what to train."""
+    """{fingerprint, manifest, design: {name: weights}, runs: [(name, seed, TrainParams)]}: what to train."""
     t, s, _ = stage.inputs(run)
     manifest = shards_stage.latest_manifest(run)
-    m = io.read_json(manifest)
+    raw = io.read_bytes(manifest)
+    m = json.loads(raw)
     k = len(t["skills"])
     if [x["skill"] for x in m["skills"]] != list(range(k)):
         raise InputError(f"{manifest}: BiMix's proxies need every skill in the manifest; emit one with a "
                          "training-free mixture first (`skillmix mix --run RUN`, then `skillmix emit`)")  # fmt: skip
-    digest = hashlib.sha256(io.read_bytes(manifest)).hexdigest()
+    digest = hashlib.sha256(raw).hexdigest()
     fp = params.fingerprint(t["fingerprint"], s["fingerprint"], digest)
     b = params.bimix
     design = {name: [float(x) for x in stage.weights(run, t, s, name, params)[0]] for name in b.design}
     runs = [(name, seed, b.proxy.model_copy(update={"seed": seed, "mixing": MixingParams(weights=tuple(w))}))
             for name, w in design.items() for seed in b.seeds]  # fmt: skip
-    return {"fingerprint": fp, "done": io.committed(io.join(run, "mixture", fp)) is not None, "manifest": manifest,
-            "design": design, "runs": runs}  # fmt: skip
+    return {"fingerprint": fp, "manifest": manifest, "design": design, "runs": runs}
 
 
 def observations(plan: dict, summaries: list[dict], skip: float) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -47,9 +47,8 @@ def mixture(run: str, params: MixParams) -> dict:
     scored = scored_documents(run, t) if params.selects else None
     fp = params.fingerprint(t["fingerprint"], s["fingerprint"], *([scored.fingerprint] if scored else []))
     out = io.join(run, "mixture", fp)
-    if io.committed(out) is not None:
-        io.point_latest(io.join(run, "mixture"), fp)
-        return io.read_json(io.join(out, "mixture.json"))
+    if (done := committed(run, fp)) is not None:
+        return done
     tokens = np.array([x["tokens"] for x in t["skills"]], np.float64)
     k = len(tokens)
     # dsdm: natural here, replaced by the selection's shares below
@@ -106,6 +105,15 @@ def document(run: str, fp: str, params: MixParams, t: dict, s: dict, entries: li
                            "tokenizer_sha256": t["tokenizer"]["sha256"]}}  # fmt: skip
 
 
+def committed(run: str, fp: str) -> dict | None:
+    """mixture.json of a committed mixture `fp` (pointed at as the run's latest), or None."""
+    out = io.join(run, "mixture", fp)
+    if io.committed(out) is None:
+        return None
+    io.point_latest(io.join(run, "mixture"), fp)
+    return io.read_json(io.join(out, "mixture.json"))
+
+
 def write(run: str, doc: dict) -> dict:
     """Write and commit mixture/<fp>/mixture.json, point latest at it, and write the stage's report."""
     out = io.join(run, "mixture", doc["fingerprint"])
@@ -127,13 +135,24 @@ class Scored:
     scores: dict[str, np.ndarray]
 
 
-def scored_documents(run: str, t: dict) -> Scored:
-    """The latest attribution of the run, aligned with its tokenized documents; every document must be scored."""
+def attribution_for(run: str, t: dict) -> tuple[str, dict]:
+    """(URI, marker) of the run's latest attribution, checked from the markers alone (no table is read) to have
+    scored every document of the tokens stage summarised by `t`."""
     uri, marker = attribution_stage.latest(run)
     a = marker["summary"]
     if a["tokens_fingerprint"] != t["fingerprint"]:
         raise InputError(f"{run}: the latest attribution scored other tokens than the latest tokens stage; rerun "
                          f"`skillmix attribute --run {run}`")  # fmt: skip
+    if a["documents"] != t["documents"]:
+        raise InputError(f"{run}: the attribution scored {a['documents']:,} of {t['documents']:,} documents "
+                         "(--max-docs); a selection needs every document scored: rerun `skillmix attribute` "
+                         "without it")  # fmt: skip
+    return uri, marker
+
+
+def scored_documents(run: str, t: dict) -> Scored:
+    """The latest attribution of the run, aligned with its tokenized documents; every document must be scored."""
+    uri, marker = attribution_for(run, t)
     doc_ids, scores = attribution_stage.read_scores(uri, marker)
     turi, tmarker = tokens_stage.latest(run)
     ids, skill, ntok = [], [], []
@@ -144,14 +163,14 @@ def scored_documents(run: str, t: dict) -> Scored:
             skill.append(tab["skill"].to_numpy())
             ntok.append(tab["n_tokens"].to_numpy())
     if len(doc_ids) != len(ids):
-        raise InputError(f"{run}: the attribution scored {len(doc_ids):,} of {len(ids):,} documents (--max-docs); a "
-                         "selection needs every document scored: rerun `skillmix attribute` without it")  # fmt: skip
+        raise InputError(f"{run}: the attribution scored {len(doc_ids):,} of {len(ids):,} documents")
     pos = {d: i for i, d in enumerate(ids)}
     try:
         order = np.array([pos[d] for d in doc_ids], np.int64)
     except KeyError as e:
         raise InputError(f"{run}: attributed document {e.args[0]!r} is not among the tokenized ones") from e
-    return Scored(a["fingerprint"], doc_ids, np.concatenate(skill)[order], np.concatenate(ntok)[order], scores)
+    fp = marker["summary"]["fingerprint"]
+    return Scored(fp, doc_ids, np.concatenate(skill)[order], np.concatenate(ntok)[order], scores)
 
 
 def select(scored: Scored, params: MixParams, k: int, uri: str) -> tuple[dict, dict, list[float]]:
