@@ -31,6 +31,9 @@ def curate(
     deduped = dedup.with_options(task_runner=runner)(run, params.dedup)
     skilled = skills.with_options(task_runner=runner)(run, params.embed, params.skills)
     tokened = tokens.with_options(task_runner=runner)(run, params.tokens)
+    if params.mix.method == "bimix":  # its proxies train on a manifest of every skill: a natural one, emitted first
+        mix(run, params.mix.model_copy(update={"method": "natural", "select": "all"}))
+        emit.with_options(task_runner=runner)(run, params.emit)
     mixture = mix(run, params.mix)
     manifest = emit.with_options(task_runner=runner)(run, params.emit)
     return {

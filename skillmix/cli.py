@@ -284,6 +284,16 @@ def tokens(
     console.print(f"attributes: {s['attributes']}\ntokenizer:  {s['tokenizer']['path']}")
 
 
+def _bimix(steps: int, eval_every: int | None = None, preset: str = "tiny", **kw):
+    """BiMixParams whose proxies train `steps` steps (warmup a tenth, at most 20), evaluated every `eval_every`
+    (default: ten evaluations)."""
+    from schemas.config import BiMixParams, TrainParams
+
+    proxy = TrainParams(preset=preset, steps=steps, eval_every=eval_every or max(1, steps // 10),
+                        warmup=min(20, steps // 10))  # fmt: skip
+    return BiMixParams(proxy=proxy, **kw)
+
+
 @app.command()
 def mix(
     run: RunOpt,
@@ -313,7 +323,7 @@ def mix(
 ) -> None:
     """Weights over RUN's skills (and a DsDm selection of documents) -> RUN/mixture/<fp>/mixture.json."""
     from flows.mix import mix as mix_flow
-    from schemas.config import BiMixParams, MixParams, TrainParams
+    from schemas.config import MixParams
     from tasks.common.errors import InputError
     from tasks.mixing import stage as mixing_stage
 
@@ -323,9 +333,8 @@ def mix(
         _fail(f"invalid mix option: --seeds {seeds!r}: comma-separated integers")
 
     def build() -> MixParams:
-        proxy = TrainParams(preset=preset, steps=proxy_steps, eval_every=eval_every, warmup=min(20, proxy_steps // 10))
-        bimix = BiMixParams(proxy=proxy, design=tuple(d.strip() for d in design.split(",") if d.strip()),
-                            holdout=holdout, seeds=seed_list, target_steps=target_steps)  # fmt: skip
+        bimix = _bimix(proxy_steps, eval_every, preset, design=tuple(d.strip() for d in design.split(",") if d.strip()),
+                       holdout=holdout, seeds=seed_list, target_steps=target_steps)  # fmt: skip
         return MixParams(method=method, temperature=temperature, select=select, keep=keep, target=target, bimix=bimix)
 
     params = _validated("mix", build)
@@ -336,7 +345,7 @@ def mix(
         except InputError as e:
             _fail(str(e))
     _local_api(None)
-    doc = _run_flow(mix_flow, run, params)
+    doc = _with_progress(run, ["proxies"] if method == "bimix" else [], mix_flow, run, params)
     _print_mixture(doc)
 
 
@@ -383,7 +392,10 @@ def run(
     run: RunOpt,
     source_field: Annotated[str, typer.Option(help="field with the source/domain label ('' = file name)")] = "source",
     k: Annotated[str, typer.Option("--k", help="number of skills or 'auto'")] = "auto",
-    mixture: Annotated[str, typer.Option(help="mixture method (see `skillmix mix --help`)")] = "entropy-conditional",
+    mixture: Annotated[
+        str, typer.Option(help="mixture method (see `skillmix mix --help`); bimix trains proxy runs first")
+    ] = "entropy-conditional",
+    proxy_steps: Annotated[int, typer.Option(min=1, help="--mixture bimix: steps of each proxy run")] = 300,
     seq_len: Annotated[int, typer.Option(help="training sequence length")] = 1024,
     dask_address: DaskOpt = None,
     workers: WorkersOpt = None,
@@ -397,7 +409,7 @@ def run(
         _fail(f"invalid skills option: --k {k!r}: give a whole number of skills or 'auto'")
     params = _validated("run", lambda: PipelineParams(
         ingest=IngestParams(source_field=source_field or None), skills=SkillsParams(k=None if k == "auto" else int(k)),
-        mix=MixParams(method=mixture), emit=EmitParams(seq_len=seq_len)))  # fmt: skip
+        mix=MixParams(method=mixture, bimix=_bimix(proxy_steps)), emit=EmitParams(seq_len=seq_len)))  # fmt: skip
     try:
         io.discover(inputs)
     except InputError as e:
@@ -411,7 +423,8 @@ def _curate_and_report(run: str, inputs: list[str], params, dask_address, worker
     from tasks.shards.verify import VerifyError
     from tasks.shards.verify import verify as verify_manifest
 
-    summaries = _with_progress(run, list(CURATE_STAGES), curate, inputs, run, params, dask_address, workers)
+    stages = list(CURATE_STAGES) + (["proxies"] if params.mix.method == "bimix" else [])
+    summaries = _with_progress(run, stages, curate, inputs, run, params, dask_address, workers)
     _print_ingest(summaries["ingest"])
     _print_dedup(summaries["dedup"])
     _print_skills(summaries["skills"])

@@ -72,11 +72,12 @@ def _local_api(dask_address: str | None) -> None:
 
 CURATE_STAGES = ("ingest", "dedup", "skills", "tokens")
 STAGE_UNITS = {"ingest": "B", "dedup": "docs", "skills": "docs", "tokens": "docs", "attribution": "docs",
-               "attribution-skills": "runs"}  # fmt: skip
+               "attribution-skills": "runs", "proxies": "steps"}  # fmt: skip
 
 
 def _with_progress(run: str, stages: list[str], flow, *args):
-    """Run a flow, with a progress bar per stage over what it reports under RUN/work/<stage>/ (bytes, docs, runs)."""
+    """Run a flow, with a progress bar per stage over what it reports under RUN/work/<stage>/ (bytes, docs, runs,
+    steps)."""
     from skillmix.progress import watch
     from tasks.common import io
 

@@ -154,7 +154,6 @@ def proxies(
     RUN/work/proxies/), compared by average per-skill validation loss -> RUN/report/proxies/."""
     from flows.runtime import task_runner
     from flows.train import proxies as proxies_flow
-    from skillmix.progress import watch
     from tasks.common import io
     from tasks.common.errors import InputError
     from tasks.shards import stage as shards_stage
@@ -180,8 +179,7 @@ def proxies(
     flow = proxies_flow.with_options(task_runner=task_runner(dask_address, workers))
     console.print(f"{len(plan)} proxy runs of {steps} steps ({len(mixings)} mixtures x {len(seed_list)} seeds); "
                   "committed ones are read, not trained")  # fmt: skip
-    with watch(console, [("proxies", io.join(run, "work", "proxies", "*", "progress", "*.json"), "steps")]):
-        summaries = _run_flow(flow, manifest, run, [p for _, _, p in plan], device)
+    summaries = _with_progress(run, ["proxies"], flow, manifest, run, [p for _, _, p in plan], device)
     labels = [k["label"] for k in io.read_json(manifest)["skills"]]
     report = stage.comparison(run, [(n, s, x) for (n, s, _), x in zip(plan, summaries, strict=True)], labels, baseline)
     t = Table(title=f"proxy runs: average per-skill validation loss after {steps} steps", header_style="bold")

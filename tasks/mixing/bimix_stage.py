@@ -3,6 +3,10 @@ manifest (tasks.train.stage.proxy, cached) -> the law fitted to their per-skill 
 mixture, written as mixture/<fp>/mixture.json like every mixture. No Prefect: the flow runs the proxies between
 `plan` and `fit`.
 
+With select dsdm (the combined mode) the law's weights go across skills and the top-scored documents are kept within
+each, as for any method (stage.finish). The proxies train on the latest manifest: the law describes the data it
+holds, so emit a combined-mode selection first for a law of the selected documents.
+
 The fit's quality is reported twice: R^2 of log L per skill (all design mixtures, in sample), and the error
 predicting the `holdout` mixture's curves from a fit on the other mixtures (the paper's unseen-mixture check).
 """
@@ -34,7 +38,7 @@ def plan(run: str, params: MixParams) -> dict:
         raise InputError(f"{manifest}: BiMix's proxies need every skill in the manifest; emit one with a "
                          "training-free mixture first (`skillmix mix --run RUN`, then `skillmix emit`)")  # fmt: skip
     digest = hashlib.sha256(raw).hexdigest()
-    fp = params.fingerprint(t["fingerprint"], s["fingerprint"], digest)
+    fp = params.fingerprint(t["fingerprint"], s["fingerprint"], digest, *stage.selection_inputs(run, t, params))
     b = params.bimix
     design = {name: [float(x) for x in stage.weights(run, t, s, name, params)[0]] for name in b.design}
     runs = [(name, seed, b.proxy.model_copy(update={"seed": seed, "mixing": MixingParams(weights=tuple(w))}))
@@ -87,7 +91,8 @@ def fit(run: str, params: MixParams, plan: dict, summaries: list[dict]) -> dict:
     coef = {key: getattr(law, f"{key}_") for key in ("A", "B", "C", "alpha", "beta", "r2")}
     extra = {i: {"bimix": {key: float(v[i]) for key, v in coef.items()}
                  | {"predicted_loss": float(predicted["bimix"][i])}} for i in range(len(w))}  # fmt: skip
-    doc = stage.document(run, plan["fingerprint"], params, t, s, entries, w, extra)
+    scored = stage.scored_documents(run, t) if params.selects else None  # combined mode: DsDm within skills
+    doc = stage.finish(run, plan["fingerprint"], params, t, s, entries, w, extra, scored)
     doc["provenance"]["manifest"] = plan["manifest"]
     doc["law"] = {
         "form": "L_i(r, s) = (A_i / r^alpha_i) (B_i / s^beta_i + C_i), A_i = 1 (A and B, C share a factor)",

@@ -44,29 +44,38 @@ def mixture(run: str, params: MixParams) -> dict:
     if params.method == "bimix":
         raise ValueError("the bimix method trains proxy runs: run it through flows.mix (`skillmix mix`)")
     t, s, entries = inputs(run)
-    scored = scored_documents(run, t) if params.selects else None
-    fp = params.fingerprint(t["fingerprint"], s["fingerprint"], *([scored.fingerprint] if scored else []))
-    out = io.join(run, "mixture", fp)
+    fp = params.fingerprint(t["fingerprint"], s["fingerprint"], *selection_inputs(run, t, params))
     if (done := committed(run, fp)) is not None:
         return done
-    tokens = np.array([x["tokens"] for x in t["skills"]], np.float64)
-    k = len(tokens)
-    # dsdm: natural here, replaced by the selection's shares below
+    scored = scored_documents(run, t) if params.selects else None
+    # dsdm: natural here, replaced by the selection's shares in `finish`
     w, extra = weights(run, t, s, "natural" if params.method == "dsdm" else params.method, params)
-    counts = {"tokens": tokens.astype(np.int64), "documents": np.array([x["documents"] for x in t["skills"]])}
-    selection = None
-    if scored is not None:
-        selection, counts, means = select(scored, params, k, io.join(out, "selection.parquet"))
-        if params.method == "dsdm":
-            w = counts["tokens"] / counts["tokens"].sum()
-        for i in range(k):
-            extra[i] |= {"tokens_scored": int(tokens[i]), "attribution_mean": means[i]}
-    doc = document(run, fp, params, t, s, entries, w, extra, counts)
-    if selection is not None:
-        doc["selection"] = selection
-        doc["provenance"]["attribution"] = scored.fingerprint
-        io.write_bytes(io.join(run, "report", "mix", "selection.png"), selection_figure(doc["skills"], params))
+    doc = finish(run, fp, params, t, s, entries, w, extra, scored)
     return write(run, doc)
+
+
+def selection_inputs(run: str, t: dict, params: MixParams) -> list[str]:
+    """The fingerprint of the attribution a selection reads (from its marker alone), or nothing."""
+    return [attribution_for(run, t)[1]["summary"]["fingerprint"]] if params.selects else []
+
+
+def finish(run: str, fp: str, params: MixParams, t: dict, s: dict, entries: list[dict], w: np.ndarray,
+           extra: dict[int, dict], scored: Scored | None) -> dict:  # fmt: skip
+    """mixture.json's content for weights `w`; with `scored`, the DsDm selection is made too (selection.parquet and
+    its figure written, each skill's counts what it keeps; method dsdm: the weights are the kept token shares)."""
+    if scored is None:
+        return document(run, fp, params, t, s, entries, w, extra)
+    k = len(w)
+    selection, counts, means = select(scored, params, k, io.join(run, "mixture", fp, "selection.parquet"))
+    if params.method == "dsdm":
+        w = counts["tokens"] / counts["tokens"].sum()
+    for i in range(k):
+        extra[i] = extra[i] | {"tokens_scored": int(t["skills"][i]["tokens"]), "attribution_mean": means[i]}
+    doc = document(run, fp, params, t, s, entries, w, extra, counts)
+    doc["selection"] = selection
+    doc["provenance"]["attribution"] = scored.fingerprint
+    io.write_bytes(io.join(run, "report", "mix", "selection.png"), selection_figure(doc["skills"], params))
+    return doc
 
 
 def weights(run: str, t: dict, s: dict, method: str, params: MixParams) -> tuple[np.ndarray, dict[int, dict]]:

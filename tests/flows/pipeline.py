@@ -14,11 +14,11 @@ PARAMS = PipelineParams(ingest=IngestParams(), skills=SkillsParams(k=3), tokens=
                         emit=EmitParams(seq_len=32, shard_tokens=1024))  # fmt: skip
 
 
-def run_pipeline(tmp, name):
+def run_pipeline(tmp, name, params: PipelineParams = PARAMS):
     src = tmp / "in.jsonl"
     if not src.exists():  # written once: its modification time is part of the ingest fingerprint
         write_jsonl(src, corpus(30, seed=11))
-    out = curate.with_options(task_runner=ThreadPoolTaskRunner(max_workers=2))([str(src)], str(tmp / name), PARAMS)
+    out = curate.with_options(task_runner=ThreadPoolTaskRunner(max_workers=2))([str(src)], str(tmp / name), params)
     return out
 
 

@@ -1,5 +1,6 @@
 """BiMix through the mix flow on a copy of the tiny curated run: proxies on the design mixtures, the law fitted
-to their curves, its optimum written as a mixture that emit packs; a rerun trains nothing."""
+to their curves, its optimum written as a mixture that emit packs; a rerun trains nothing. And the curate flow
+with --mixture bimix, end to end."""
 
 import json
 import shutil
@@ -12,6 +13,7 @@ from flows.emit import emit
 from flows.mix import mix
 from schemas.config import BiMixParams, EmitParams, MixParams, TrainParams
 from tasks.shards.verify import verify
+from tests.flows import pipeline
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 PROXY = TrainParams(steps=40, eval_every=5, batch_size=4, seq_len=16, warmup=2)
@@ -43,3 +45,18 @@ def test_bimix_fits_the_design_proxies_and_writes_its_optimum(built, tmp_path):
     out = emit(str(run), EmitParams(seq_len=8, shard_tokens=1024, formats=("flat",)))
     m = json.loads(Path(out).read_text())
     assert [s["weight"] for s in m["skills"]] == pytest.approx(doc["weights"]) and verify(out)["skills"] == k
+
+
+def test_curate_with_bimix_trains_proxies_on_a_natural_manifest_then_emits_the_laws_optimum(tmp_path):
+    out = pipeline.run_pipeline(tmp_path, "run", pipeline.PARAMS.model_copy(update={"mix": PARAMS}))
+    doc = out["mix"]
+    assert doc["method"] == "bimix" and len(doc["law"]["proxies"]) == 3
+    m = json.loads(Path(out["manifest"]).read_text())
+    assert [s["weight"] for s in m["skills"]] == pytest.approx(doc["weights"])
+    assert m["mixture"]["fingerprint"] == doc["fingerprint"]
+    assert verify(out["manifest"])["skills"] == len(doc["skills"])
+    base = json.loads(Path(doc["provenance"]["manifest"]).read_text())  # what the proxies trained on
+    assert base["mixture"]["method"] == "natural" and Path(doc["provenance"]["manifest"]) != Path(out["manifest"])
+    tokens = np.array([s["tokens"] for s in doc["skills"]], np.float64)
+    assert [s["skill"] for s in base["skills"]] == list(range(len(tokens)))
+    assert [s["weight"] for s in base["skills"]] == pytest.approx(list(tokens / tokens.sum()))  # natural

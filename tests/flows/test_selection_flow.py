@@ -17,6 +17,7 @@ from schemas.config import AttributionParams, EmitParams, MixParams, TrainParams
 from tasks.common.errors import InputError
 from tasks.shards.verify import verify
 from tasks.tokens import stage as tokens_stage
+from tests.flows.test_bimix_flow import PARAMS as BIMIX
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 PARAMS = AttributionParams(proxy=TrainParams(steps=4, batch_size=4, seq_len=16, warmup=1), models=2)
@@ -80,6 +81,20 @@ def test_combined_mode_keeps_the_method_weights_and_the_best_of_every_skill(scor
         mine = [t for t, g in zip(kept["n_tokens"], kept["skill"], strict=True) if g == s["skill"]]
         assert 1 <= len(mine) == s["documents"] and sum(mine) == s["tokens"] <= s["tokens_scored"]
         assert s["tokens"] <= max(0.3 * s["tokens_scored"], max(mine))
+
+
+def test_bimix_in_the_combined_mode_keeps_the_laws_weights_and_selects_within_skills(scored):
+    run, _, _ = scored
+    law = mix(str(run), BIMIX)
+    both = mix(str(run), BIMIX.model_copy(update={"select": "dsdm", "keep": 0.3}))
+    assert both["fingerprint"] != law["fingerprint"] and both["weights"] == law["weights"]
+    assert both["law"]["proxies"] == law["law"]["proxies"]  # the same proxy runs, read from their cache
+    assert both["selection"]["scope"] == "within skills" and both["provenance"]["attribution"]
+    kept = pq.read_table(run / "mixture" / both["fingerprint"] / "selection.parquet").to_pydict()
+    assert sum(kept["n_tokens"]) == both["selection"]["tokens"] == sum(s["tokens"] for s in both["skills"])
+    for s in both["skills"]:
+        mine = [t for t, g in zip(kept["n_tokens"], kept["skill"], strict=True) if g == s["skill"]]
+        assert len(mine) >= 1 and s["tokens"] <= max(0.3 * s["tokens_scored"], max(mine)) and "bimix" in s
 
 
 def test_a_global_selection_may_drop_a_skill_and_emit_leaves_it_out(scored):
