@@ -167,11 +167,11 @@ def proxies(
                    seq_len=seq_len, batch_size=batch_size, lr=lr, eval_every=eval_every)  # fmt: skip
     try:
         manifest = shards_stage.latest_manifest(run)
-        mixings = {spec: stage.mixing_for(spec, manifest, base.mixing) for spec in dict.fromkeys(mixture)}
+        mixings = {stage.mixture_label(spec): stage.mixing_for(spec, manifest, base.mixing)
+                   for spec in dict.fromkeys(mixture)}  # fmt: skip
     except InputError as e:
         _fail(str(e))
-    if baseline is not None and baseline not in mixings:
-        baseline = None
+    baseline = stage.mixture_label(baseline) if baseline in mixture else None
     plan = [(spec, seed, base.model_copy(update={"seed": seed, "mixing": m}))
             for spec, m in mixings.items() for seed in seed_list]  # fmt: skip
     _device(device)

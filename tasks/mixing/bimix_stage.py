@@ -135,7 +135,11 @@ def figure(obs: dict, design: dict, law: BiMixLaw, check: BiMixLaw, holdout: str
                     label=n if i == 0 else None)  # fmt: skip
         ax.set_title(f"{i}: {labels[i]}"[:32], fontsize=7)
         ax.tick_params(labelsize=6)
-    fig.legend(fontsize=6, loc="upper right")
+    handles, names = axes.ravel()[0].get_legend_handles_labels()
+    if cols > 2:  # in the bottom row's free panel
+        axes[-1, 2].legend(handles, names, fontsize=7, loc="center", title="design mixture")
+    else:
+        fig.legend(handles, names, fontsize=6, loc="lower right")
     ax = axes[-1, 0]
     ax.axis("on")
     steps, losses = obs[holdout]

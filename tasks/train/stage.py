@@ -223,6 +223,12 @@ def mixing_for(spec: str, manifest_uri: str, base: MixingParams) -> MixingParams
     return MixingParams(weights=weights)  # online settings left at their defaults: they do not change a static run
 
 
+def mixture_label(spec: str) -> str:
+    """How reports name a mixing spec: a mixture.json by its method and fingerprint, any other spec as given."""
+    doc = io.read_json(spec) if spec.endswith(".json") and io.exists(spec) else {}
+    return f"{doc['method']} {doc['fingerprint']}" if {"method", "fingerprint"} <= set(doc) else spec
+
+
 def comparison(run: str, runs: list[tuple[str, int, dict]], labels: list[str], baseline: str | None) -> dict:
     """Write RUN/report/proxies/{summary.json, proxies.png} for (mixture, seed, proxy summary) runs; the summary."""
     finals = [(n, seed, np.array([s["final_val_loss"][str(j)] for j in range(len(labels))])) for n, seed, s in runs]

@@ -101,6 +101,15 @@ def test_mixture_specs_name_what_is_wrong(built):
         train_stage.mixing_for("uniform", path, TRAIN.mixing)
 
 
+def test_a_mixture_file_is_named_by_its_method_and_fingerprint(built, tmp_path):
+    run = built[1]["mix"]
+    path = Path(built[0]) / "run" / "mixture" / run["fingerprint"] / "mixture.json"
+    assert train_stage.mixture_label(str(path)) == f"{run['method']} {run['fingerprint']}"
+    bare = tmp_path / "mine.json"
+    bare.write_text(json.dumps({"weights": [1.0, 1.0, 1.0]}))
+    assert train_stage.mixture_label(str(bare)) == str(bare) and train_stage.mixture_label("natural") == "natural"
+
+
 def test_skills_graph_from_short_runs_per_skill(built, tmp_path):
     path, m = manifest_of(built)
     s = train_stage.skills_graph(path, str(tmp_path), TRAIN.model_copy(update={"steps": 4}), base_steps=4)
