@@ -6,7 +6,7 @@ import time
 
 from prefect import flow, unmapped
 
-from flows.runtime import task_runner
+from flows.runtime import task_runner, tracked
 from schemas.config import DedupParams
 from tasks.dedup import lsh
 from tasks.dedup.prefect_tasks import load_dedup, plan_dedup, resolve_dedup, signature_partition
@@ -26,7 +26,7 @@ def dedup(run: str, params: DedupParams = DedupParams(), against: str | None = N
     curve = ", ".join(f"J={j}: {p:.3f}" for j, p in lsh.s_curve(bands, rows).items())
     print(f"dedup: {bands} bands x {rows} rows; P(candidate | J): {curve}")
     parts = range(len(plan.documents.partitions))
-    refs = signature_partition.map(unmapped(plan), parts, unmapped(params)).result()
+    refs = tracked(signature_partition.map(unmapped(plan), parts, unmapped(params)), "dedup")
     s = resolve_dedup(plan, refs, params, time.monotonic() - start)
     counts = f"{s['documents_in']:,} documents = {s['kept']:,} kept + {s['dropped']:,} dropped"
     print(f"dedup: {counts} ({s['bands']} x {s['rows']} bands) -> {plan.attributes_uri}")

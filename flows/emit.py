@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow, unmapped
 
-from flows.runtime import task_runner
+from flows.runtime import task_runner, tracked
 from schemas.config import EmitParams
 from tasks.common import io
 from tasks.shards.prefect_tasks import emit_skill, plan_emit, write_manifest
@@ -21,7 +21,7 @@ def emit(run: str, params: EmitParams = EmitParams()) -> str:
         print(f"emit: already committed with these tokens, mixture and params: {uri}")
         return uri
     skills = emitted(plan.mixture)
-    entries = emit_skill.map(unmapped(plan), skills, unmapped(params)).result()
+    entries = tracked(emit_skill.map(unmapped(plan), skills, unmapped(params)), "emit")
     doc = write_manifest(plan, entries, params)
     print(f"emit: {len(doc['skills'])} skills, budget {doc['token_budget']:,} tokens -> {uri}")
     return uri

@@ -6,7 +6,7 @@ import time
 
 from prefect import flow, unmapped
 
-from flows.runtime import task_runner
+from flows.runtime import task_runner, tracked
 from schemas.config import IngestParams
 from schemas.refs import IngestResult
 from tasks.ingest.prefect_tasks import commit_ingest, ingest_file, load_ingest, plan_ingest
@@ -21,7 +21,7 @@ def ingest(inputs: list[str], run: str, params: IngestParams = IngestParams()) -
         result = load_ingest(plan)
         print(f"ingest: already committed with these inputs and params: {plan.documents_uri}")
         return result
-    staged = ingest_file.map(unmapped(plan), range(len(plan.files)), unmapped(params)).result()
+    staged = tracked(ingest_file.map(unmapped(plan), range(len(plan.files)), unmapped(params)), "ingest")
     result = commit_ingest(plan, staged, params, time.monotonic() - start)
     s = result.summary
     print(f"ingest: {s['records']:,} records = {s['kept']:,} kept + {s['rejected']:,} rejected -> {plan.documents_uri}")

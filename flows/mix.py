@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from prefect import flow, unmapped
 
+from flows.runtime import tracked
 from schemas.config import MixParams
 from tasks.mixing.prefect_tasks import fit_bimix, plan_bimix
 from tasks.mixing.prefect_tasks import mix as mix_task
@@ -19,7 +20,8 @@ def mix(run: str, params: MixParams = MixParams(), device: str = "cpu") -> dict:
         plan = plan_bimix(run, params)
         if (doc := committed(run, plan["fingerprint"])) is None:
             runs = [p for _, _, p in plan["runs"]]
-            summaries = proxy_task.map(unmapped(plan["manifest"]), unmapped(run), runs, unmapped(device)).result()
+            futures = proxy_task.map(unmapped(plan["manifest"]), unmapped(run), runs, unmapped(device))
+            summaries = tracked(futures, "bimix-proxies")
             doc = fit_bimix(run, params, plan, summaries)
         print(f"mix: bimix, held-out {doc['law']['holdout']['mixture']} MAPE {doc['law']['holdout']['mape']:.4f}")
     else:

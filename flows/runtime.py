@@ -45,3 +45,17 @@ def task_runner(dask_address: str | None = None, workers: int | None = None) -> 
     if dask_address:
         return DaskTaskRunner(address=dask_address)
     return DaskTaskRunner(cluster_kwargs=local_cluster_kwargs(workers))
+
+
+def tracked(futures, name: str) -> list:
+    """The results of mapped task futures, in order; a Prefect progress artifact `<name>-progress` shows the
+    share of them finished, updated as each one finishes (the CLI's bars read the tasks' progress files)."""
+    from prefect.artifacts import create_progress_artifact, update_progress_artifact
+    from prefect.futures import as_completed
+
+    futures = list(futures)
+    artifact = create_progress_artifact(0.0 if futures else 100.0, key=f"{name}-progress",
+                                        description=f"{name}: {len(futures)} tasks")  # fmt: skip
+    for done, _ in enumerate(as_completed(futures), 1):
+        update_progress_artifact(artifact, 100.0 * done / len(futures), description=f"{name}: {done}/{len(futures)}")
+    return [f.result() for f in futures]

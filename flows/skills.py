@@ -6,7 +6,7 @@ import time
 
 from prefect import flow, unmapped
 
-from flows.runtime import task_runner
+from flows.runtime import task_runner, tracked
 from schemas.config import EmbedParams, SkillsParams
 from tasks.skills.prefect_tasks import cluster_skills, embed_partition, load_skills, plan_skills
 
@@ -22,7 +22,7 @@ def skills(run: str, embed: EmbedParams = EmbedParams(), params: SkillsParams = 
         print(f"skills: already committed with these documents, model and params: {plan.attributes_uri}")
         return summary
     parts = range(len(plan.documents.partitions))
-    refs = embed_partition.map(unmapped(plan), parts, unmapped(embed)).result()
+    refs = tracked(embed_partition.map(unmapped(plan), parts, unmapped(embed)), "skills")
     s = cluster_skills(plan, refs, embed, params, time.monotonic() - start)
     print(f"skills: {s['documents_in']:,} documents ({s['embedded']:,} embedded, {s['reused']:,} reused) "
           f"-> {s['k']} skills ({s['method']}) -> {plan.attributes_uri}")  # fmt: skip

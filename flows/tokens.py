@@ -6,7 +6,7 @@ import time
 
 from prefect import flow, unmapped
 
-from flows.runtime import task_runner
+from flows.runtime import task_runner, tracked
 from schemas.config import TokensParams
 from tasks.tokens.prefect_tasks import load_tokens, plan_tokens, resolve_tokens, tokenize_partition, tokenizer
 
@@ -21,7 +21,8 @@ def tokens(run: str, params: TokensParams = TokensParams()) -> dict:
         return load_tokens(plan)
     meta = tokenizer(plan, params)
     print(f"tokens: tokenizer {meta['source']}, vocabulary {meta['vocab_size']:,}, sha256 {meta['sha256'][:12]}")
-    refs = tokenize_partition.map(unmapped(plan), range(len(plan.documents.partitions)), unmapped(params)).result()
+    parts = range(len(plan.documents.partitions))
+    refs = tracked(tokenize_partition.map(unmapped(plan), parts, unmapped(params)), "tokens")
     s = resolve_tokens(plan, refs, params, time.monotonic() - start)
     print(f"tokens: {s['documents']:,} documents, {s['tokens']:,} tokens in {plan.k} skills -> {plan.attributes_uri}")
     return s

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from prefect import flow, unmapped
 
-from flows.runtime import task_runner
+from flows.runtime import task_runner, tracked
 from schemas.config import TrainParams
 from tasks.train.prefect_tasks import proxy_task, skills_graph_task, train_task
 
@@ -25,7 +25,7 @@ def train(manifest: str, out: str, params: TrainParams = TrainParams(), device: 
 @flow(name="proxies", task_runner=task_runner(), log_prints=True)
 def proxies(manifest: str, run: str, runs: list[TrainParams], device: str = "cpu") -> list[dict]:
     """Proxy runs of `runs` on `manifest` (each trained once, then read from RUN/work/proxies/); their summaries."""
-    out = proxy_task.map(unmapped(manifest), unmapped(run), runs, unmapped(device)).result()
+    out = tracked(proxy_task.map(unmapped(manifest), unmapped(run), runs, unmapped(device)), "proxies")
     for p, s in zip(runs, out, strict=True):
         print(f"proxy {s['fingerprint']}: {p.mixing.method}, {s['steps']} steps, mean final validation loss "
               f"{s['mean_final_val_loss']:.4f}")  # fmt: skip

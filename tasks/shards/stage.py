@@ -26,6 +26,7 @@ from tasks.common import io
 from tasks.common.errors import InputError
 from tasks.mixing import stage as mixing_stage
 from tasks.shards import formats
+from tasks.shards.verify import VerifyError, check_shard
 from tasks.tokens import stage as tokens_stage
 
 
@@ -48,7 +49,31 @@ def plan(run: str, params: EmitParams) -> EmitPlan:
 
 
 def emit_skill(p: EmitPlan, skill: int, params: EmitParams) -> list[dict]:
-    """Write one skill's shards in every requested format; their manifest entries (paths relative)."""
+    """Write one skill's shards in every requested format and commit them; their manifest entries (paths
+    relative). A skill an interrupted emit committed is read back when every file still checks out; a partial
+    or damaged one is written again."""
+    dst = io.join(p.out, f"skill-{skill:05d}")
+    if (entries := _resumable(p.out, dst, skill)) is not None:
+        return entries
+    io.remove(dst)
+    entries = _write_skill(p, skill, params)
+    io.commit(dst, {"skill": skill, "entries": entries})
+    return entries
+
+
+def _resumable(out: str, dst: str, skill: int) -> list[dict] | None:
+    marker = io.committed(dst)
+    if marker is None:
+        return None
+    try:
+        for e in marker["entries"]:
+            check_shard(out, e, f"skill {skill}")
+    except VerifyError:
+        return None
+    return marker["entries"]
+
+
+def _write_skill(p: EmitPlan, skill: int, params: EmitParams) -> list[dict]:
     vocab = p.tokens["tokenizer"]["vocab_size"]
     writers = [_Writer(p.out, skill, f, vocab, params) for f in params.formats]
     kept = selected(p)

@@ -8,7 +8,7 @@ import posixpath
 import numpy as np
 from pydantic import ValidationError
 
-from schemas.manifest import Manifest
+from schemas.manifest import Manifest, Shard
 from tasks.common import io
 from tasks.shards import formats
 
@@ -41,19 +41,26 @@ def verify(manifest_uri: str) -> dict:
     tokens: dict[str, int] = {}
     for skill in m.skills:
         for shard in skill.shards:
-            base = shard.path.rsplit("/", 1)[0]
-            blobs = {name: _read(root, f"{base}/{name}") for name in shard.sha256}
-            for name, data in blobs.items():
-                if formats.sha256(data) != shard.sha256[name]:
-                    raise VerifyError(f"{base}/{name} (skill {skill.skill}): sha256 differs from the manifest")
-            _counts(shard, blobs)
-            files += len(blobs)
+            files += check_shard(root, shard, f"skill {skill.skill}")
             tokens[shard.format] = tokens.get(shard.format, 0) + shard.tokens
     if m.trainer_inputs.megatron_data_args:
         expect = " ".join(f"{w} {p}" for w, p in m.trainer_inputs.megatron_blend) + "\n"
         if _read(root, m.trainer_inputs.megatron_data_args).decode() != expect:
             raise VerifyError(f"{m.trainer_inputs.megatron_data_args}: differs from the manifest's megatron_blend")
     return {"skills": len(m.skills), "shards": sum(len(s.shards) for s in m.skills), "files": files, "tokens": tokens}
+
+
+def check_shard(root: str, shard: Shard | dict, where: str) -> int:
+    """Read one shard's files under `root`, check their sha256 and counts against its entry; the number of files.
+    Raises VerifyError naming the first file that differs (missing, truncated, replaced)."""
+    shard = Shard.model_validate(shard)
+    base = shard.path.rsplit("/", 1)[0]
+    blobs = {name: _read(root, f"{base}/{name}") for name in shard.sha256}
+    for name, data in blobs.items():
+        if formats.sha256(data) != shard.sha256[name]:
+            raise VerifyError(f"{base}/{name} ({where}): sha256 differs from the manifest")
+    _counts(shard, blobs)
+    return len(blobs)
 
 
 def _read(root: str, rel: str) -> bytes:

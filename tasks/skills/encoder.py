@@ -15,6 +15,8 @@ import contextlib
 import hashlib
 import json
 import os
+import threading
+from collections import defaultdict
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -117,19 +119,25 @@ def encode(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(embeddings (n, dim) float32, word pieces (n,) int32). Texts are encoded longest first, in calls of
     `chunk` texts (each sorted again into batches by sentence-transformers); `on_progress(done)` after each."""
-    if max_seq_length is not None:
-        model.max_seq_length = max_seq_length
-    tokens = token_counts(texts, model)
-    order = np.argsort(-tokens, kind="stable")
-    out = np.empty((len(texts), model.get_embedding_dimension()), np.float32)
-    autocast = _autocast(model, precision)
-    for lo in range(0, len(texts), chunk):
-        idx = order[lo : lo + chunk]
-        with autocast():
-            out[idx] = embed([texts[i] for i in idx], model, batch_size)
-        if on_progress:
-            on_progress(lo + len(idx))
+    with _IN_USE[id(model)]:  # one caller at a time: the tokenizer keeps truncation/padding state between calls
+        if max_seq_length is not None:
+            model.max_seq_length = max_seq_length
+        tokens = token_counts(texts, model)
+        order = np.argsort(-tokens, kind="stable")
+        out = np.empty((len(texts), model.get_embedding_dimension()), np.float32)
+        autocast = _autocast(model, precision)
+        for lo in range(0, len(texts), chunk):
+            idx = order[lo : lo + chunk]
+            with autocast():
+                out[idx] = embed([texts[i] for i in idx], model, batch_size)
+            if on_progress:
+                on_progress(lo + len(idx))
     return out, tokens
+
+
+# A model loaded once per process (`load`) is shared by the threads of a threaded Dask worker; concurrent calls
+# race on its fast tokenizer's truncation and padding settings ("expected sequence of length 53 ... got 55").
+_IN_USE: defaultdict[int, threading.RLock] = defaultdict(threading.RLock)
 
 
 def _autocast(model: Any, precision: str) -> Callable[[], contextlib.AbstractContextManager]:

@@ -36,6 +36,22 @@ def test_length_sorted_encode_equals_plain_embedding_and_counts_word_pieces():
     assert seen == [3, 4] and tokens[0] == 3 and tokens[3] == 402  # [CLS] short [SEP]; 400 x's, not truncated
 
 
+def test_encode_waits_while_another_thread_uses_the_same_model():
+    """Threads of a Dask worker share the process's model; its fast tokenizer keeps truncation and padding
+    settings between calls, so concurrent encodes raced (a batch left unpadded: 'expected sequence of length
+    53 ... got 55', seen in the crash-recovery test's multi-partition run). Callers now take turns."""
+    import threading
+
+    model = encoder.load()
+    done = threading.Event()
+    with encoder._IN_USE[id(model)]:  # another caller holds the model
+        t = threading.Thread(target=lambda: (encoder.encode(["a text", "another text"], model), done.set()))
+        t.start()
+        assert not done.wait(1.0)
+    t.join(30)
+    assert done.is_set()
+
+
 def test_model_identity_follows_its_files(tmp_path):
     src = encoder.model_path(encoder.DEFAULT_MODEL)
     copy = tmp_path / "model"
