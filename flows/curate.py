@@ -24,11 +24,13 @@ def curate(
     params: PipelineParams = PipelineParams(),
     dask_address: str | None = None,
     workers: int | None = None,
+    against: str | None = None,
 ) -> dict:
-    """Run the whole curation pipeline on `inputs` into `run`; returns each stage's summary."""
+    """Run the whole curation pipeline on `inputs` into `run`; returns each stage's summary. `against`: an earlier
+    run whose kept documents win in dedup (a new corpus deduplicated incrementally)."""
     runner = task_runner(dask_address, workers)
     ingested = ingest.with_options(task_runner=runner)(inputs, run, params.ingest)
-    deduped = dedup.with_options(task_runner=runner)(run, params.dedup)
+    deduped = dedup.with_options(task_runner=runner)(run, params.dedup, against)
     skilled = skills.with_options(task_runner=runner)(run, params.embed, params.skills)
     tokened = tokens.with_options(task_runner=runner)(run, params.tokens)
     if params.mix.method == "bimix":  # its proxies train on a manifest of every skill: a natural one, emitted first

@@ -397,6 +397,7 @@ def run(
     ] = "entropy-conditional",
     proxy_steps: Annotated[int, typer.Option(min=1, help="--mixture bimix: steps of each proxy run")] = 300,
     seq_len: Annotated[int, typer.Option(help="training sequence length")] = 1024,
+    against: Annotated[str | None, typer.Option(help="an earlier run: drop what duplicates its kept documents")] = None,
     dask_address: DaskOpt = None,
     workers: WorkersOpt = None,
 ) -> None:
@@ -415,16 +416,16 @@ def run(
     except InputError as e:
         _fail(str(e))
     _local_api(dask_address)
-    _curate_and_report(run, inputs, params, dask_address, workers)
+    _curate_and_report(run, inputs, params, dask_address, workers, against)
 
 
-def _curate_and_report(run: str, inputs: list[str], params, dask_address, workers) -> dict:
+def _curate_and_report(run: str, inputs: list[str], params, dask_address, workers, against=None) -> dict:
     from flows.curate import curate
     from tasks.shards.verify import VerifyError
     from tasks.shards.verify import verify as verify_manifest
 
     stages = list(CURATE_STAGES) + (["proxies"] if params.mix.method == "bimix" else [])
-    summaries = _with_progress(run, stages, curate, inputs, run, params, dask_address, workers)
+    summaries = _with_progress(run, stages, curate, inputs, run, params, dask_address, workers, against)
     _print_ingest(summaries["ingest"])
     _print_dedup(summaries["dedup"])
     _print_skills(summaries["skills"])
