@@ -1,4 +1,5 @@
-"""Curate: every stage, chained as subflows: ingest, dedup, skills, tokens, mix, emit -> manifest.json.
+"""Curate: every stage, chained as subflows: ingest, dedup, skills, tokens, mix, emit -> manifest.json, then the
+run report (report.html and a Prefect artifact).
 
 Stage flows run their tasks on Dask: a LocalCluster by default, or the cluster at `dask_address`.
 """
@@ -11,6 +12,7 @@ from flows.dedup import dedup
 from flows.emit import emit
 from flows.ingest import ingest
 from flows.mix import mix
+from flows.report import report
 from flows.runtime import task_runner
 from flows.skills import skills
 from flows.tokens import tokens
@@ -38,6 +40,7 @@ def curate(
         emit.with_options(task_runner=runner)(run, params.emit)
     mixture = mix(run, params.mix)
     manifest = emit.with_options(task_runner=runner)(run, params.emit)
+    page = report(run)
     return {
         "ingest": ingested.summary,
         "dedup": deduped,
@@ -45,4 +48,5 @@ def curate(
         "tokens": tokened,
         "mix": mixture,
         "manifest": manifest,
+        "report": page["html"],
     }

@@ -439,7 +439,28 @@ def _curate_and_report(run: str, inputs: list[str], params, dask_address, worker
     per_format = ", ".join(f"{f} {n:,}" for f, n in checked["tokens"].items())
     console.print(f"[green]verified[/]: {checked['shards']} shards, tokens {per_format} "
                   f"(skillmix verify {summaries['manifest']})")  # fmt: skip
+    console.print(f"report: {summaries['report']}")
     return summaries
+
+
+@app.command()
+def report(run: RunOpt) -> None:
+    """RUN/report/report.html: one self-contained page of every stage's counts and figures, the mixtures, the law
+    fits and the manifest's token budget; the same sections as a Prefect Markdown artifact (`run-report`)."""
+    from flows.report import report as report_flow
+    from tasks.common.errors import InputError
+    from tasks.report import stage
+
+    try:
+        stage.check(run)  # before a server starts
+    except InputError as e:
+        _fail(str(e))
+    _local_api(None)
+    out = _run_flow(report_flow, run)
+    missing = [k for k, present in out["sections"].items() if not present]
+    console.print(f"report: {out['html']} (+ {out['markdown'].rsplit('/', 1)[-1]})")
+    if missing:
+        console.print(f"sections not run yet: {', '.join(missing)} (the page names the command for each)")
 
 
 @app.command("sample-corpus")

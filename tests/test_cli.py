@@ -12,7 +12,7 @@ runner = CliRunner()
 def test_help_lists_the_commands():
     out = runner.invoke(app, ["--help"]).output
     for command in ("sample-corpus", "ingest", "dedup", "skills", "tokens", "mix", "emit", "verify", "run", "demo",
-                    "train", "proxies", "skills-graph"):  # fmt: skip
+                    "train", "proxies", "skills-graph", "report"):  # fmt: skip
         assert command in out
 
 
@@ -123,6 +123,7 @@ def test_verify_exits_1_naming_the_problem(tmp_path):
         (["train", "r", "--out", "o"], "r: no shards; run `skillmix emit --run r` first"),
         (["proxies", "--run", "r", "--mixture", "stratified", "--seeds", "x"], "--seeds 'x': comma-separated integers"),
         (["proxies", "--run", "r", "--mixture", "stratified"], "r: no shards; run `skillmix emit --run r` first"),
+        (["report", "--run", "r"], "r: no stage has reported yet (no r/report); run `skillmix run` or a stage first"),
         (
             ["attribute", "--run", "r", "--targets", "t.jsonl", "--projection", "dense"],
             "projection: Input should be 'sparse' or 'gaussian'",
