@@ -14,7 +14,9 @@ DEPLOY = Path(__file__).resolve().parents[1] / "deployments"
 def test_each_deployment_names_a_flow_its_parameters_fit():
     spec = yaml.safe_load((DEPLOY / "prefect.yaml").read_text())
     assert spec["prefect-version"] == "3.8.8"
-    assert {d["name"] for d in spec["deployments"]} >= {"nightly-curation", "train-gpu"}
+    assert {d["name"] for d in spec["deployments"]} >= {"nightly-curation", "rerun-on-new-corpus", "train-gpu"}
+    rerun = next(d for d in spec["deployments"] if d["name"] == "rerun-on-new-corpus")
+    assert rerun["entrypoint"] == "flows/curate.py:curate" and rerun["parameters"]["against"]  # incremental dedup
     for d in spec["deployments"]:
         path, name = d["entrypoint"].split(":")  # flows/curate.py:curate, relative to the repo root
         flow = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), name)

@@ -81,10 +81,14 @@ def skills_graph(run: str) -> Section:
 
 
 def _mixtures(run: str) -> list[dict]:
+    """The committed mixtures over the run's current skills (older ones were over other skills)."""
+    skills = (_summary(run, "skills") or {}).get("fingerprint")
     docs = []
     for uri in io.glob(io.join(run, "mixture", "*", "mixture.json")):
         if io.committed(uri.rsplit("/", 1)[0]) is not None:
-            docs.append(io.read_json(uri))
+            doc = io.read_json(uri)
+            if skills is None or doc["provenance"]["skills"] == skills:
+                docs.append(doc)
     return sorted(docs, key=lambda d: (d["method"], d["fingerprint"]))
 
 
