@@ -550,7 +550,8 @@ def demo(
     s = summaries["ingest"]
     rows = [("documents", s["documents"]), ("rejected", s["rejected_uri"]),
             ("dedup", summaries["dedup"]["attributes"]), ("skills", summaries["skills"]["attributes"]),
-            ("tokens", summaries["tokens"]["attributes"]), ("manifest", summaries["manifest"])]  # fmt: skip
+            ("tokens", summaries["tokens"]["attributes"]), ("manifest", summaries["manifest"]),
+            ("run report", summaries["report"])]  # fmt: skip
     rows += [(f"{stage} report", io.join(run, "report", stage, f"summary.json (+ {stage}.png)"))
              for stage in ("ingest", "dedup")]  # fmt: skip
     rows += [("skills report", io.join(run, "report", "skills", "summary.json (+ skills.json, skills_map.png, "
