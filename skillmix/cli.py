@@ -23,6 +23,7 @@ from skillmix.common import (
     WorkersOpt,
     _fail,
     _local_api,
+    _proxy,
     _run_flow,
     _validated,
     _with_progress,
@@ -285,13 +286,10 @@ def tokens(
 
 
 def _bimix(steps: int, eval_every: int | None = None, preset: str = "tiny", **kw):
-    """BiMixParams whose proxies train `steps` steps (warmup a tenth, at most 20), evaluated every `eval_every`
-    (default: ten evaluations)."""
-    from schemas.config import BiMixParams, TrainParams
+    """BiMixParams whose proxies train `steps` steps, evaluated every `eval_every` (default: ten evaluations)."""
+    from schemas.config import BiMixParams
 
-    proxy = TrainParams(preset=preset, steps=steps, eval_every=eval_every or max(1, steps // 10),
-                        warmup=min(20, steps // 10))  # fmt: skip
-    return BiMixParams(proxy=proxy, **kw)
+    return BiMixParams(proxy=_proxy(preset, steps, eval_every=eval_every or max(1, steps // 10)), **kw)
 
 
 @app.command()

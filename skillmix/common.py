@@ -70,6 +70,13 @@ def _local_api(dask_address: str | None) -> None:
         share_local_api()
 
 
+def _proxy(preset: str, steps: int, **kw):
+    """TrainParams of a short proxy run from the CLI: warmup a tenth of the steps, at most 20."""
+    from schemas.config import TrainParams
+
+    return TrainParams(preset=preset, steps=steps, warmup=min(20, steps // 10), **kw)
+
+
 CURATE_STAGES = ("ingest", "dedup", "skills", "tokens")
 STAGE_UNITS = {"ingest": "B", "dedup": "docs", "skills": "docs", "tokens": "docs", "attribution": "docs",
                "attribution-skills": "runs", "proxies": "steps"}  # fmt: skip

@@ -17,6 +17,7 @@ from skillmix.common import (
     WorkersOpt,
     _fail,
     _local_api,
+    _proxy,
     _run_flow,
     _validated,
     _with_progress,
@@ -256,10 +257,10 @@ def attribute(
 ) -> None:
     """DsDm attribution: score RUN's documents towards target tasks (TRAK on proxies); higher = more beneficial."""
     from flows.attribution import attribution as attribution_flow
-    from schemas.config import AttributionParams, TrainParams
+    from schemas.config import AttributionParams
 
     def build() -> AttributionParams:
-        proxy = TrainParams(preset=preset, steps=steps, seq_len=seq_len, warmup=min(20, steps // 10), seed=seed)
+        proxy = _proxy(preset, steps, seq_len=seq_len, seed=seed)
         return AttributionParams(proxy=proxy, models=models, proj_dim=proj_dim, projection=projection,
                                  max_docs=max_docs, seed=seed)  # fmt: skip
 
@@ -292,10 +293,10 @@ def attribute_skills(
 ) -> None:
     """Group-level datamodels: each skill's benefit to the targets, from proxies trained on random skill subsets."""
     from flows.attribution import attribution_skills as skills_flow
-    from schemas.config import SkillAttributionParams, TrainParams
+    from schemas.config import SkillAttributionParams
 
     def build() -> SkillAttributionParams:
-        proxy = TrainParams(preset=preset, steps=steps, seq_len=seq_len, warmup=min(20, steps // 10), seed=seed)
+        proxy = _proxy(preset, steps, seq_len=seq_len, seed=seed)
         return SkillAttributionParams(proxy=proxy, subsets=subsets, seed=seed)
 
     params = _validated("attribute-skills", build)

@@ -92,8 +92,8 @@ def _mixtures(run: str) -> list[dict]:
     return sorted(docs, key=lambda d: (d["method"], d["fingerprint"]))
 
 
-def mixtures(run: str) -> Section:
-    sec, docs = Section("mixtures", "Mixtures"), _mixtures(run)
+def mixtures(run: str, docs: list[dict]) -> Section:
+    sec = Section("mixtures", "Mixtures")
     if not docs:
         return _todo(sec, f"skillmix mix --run {run} --method M")
     names = [f"{d['method']}{' + dsdm' if d.get('selection') else ''} {d['fingerprint']}" for d in docs]
@@ -128,9 +128,9 @@ def mixture_figure(names: list[str], weights: list[list[float]]) -> bytes:
     return plots.png(fig)
 
 
-def law(run: str) -> Section:
+def law(run: str, docs: list[dict]) -> Section:
     sec = Section("law", "BiMix law fit")
-    fits = [d for d in _mixtures(run) if d.get("law")]
+    fits = [d for d in docs if d.get("law")]
     if not fits:
         return _todo(sec, f"skillmix mix --run {run} --method bimix")
     for d in fits:
@@ -164,7 +164,8 @@ def budget(run: str) -> Section:
 
 
 def sections(run: str) -> list[Section]:
-    return [ingest(run), dedup(run), skills(run), skills_graph(run), mixtures(run), law(run), budget(run)]
+    docs = _mixtures(run)
+    return [ingest(run), dedup(run), skills(run), skills_graph(run), mixtures(run, docs), law(run, docs), budget(run)]
 
 
 def check(run: str) -> None:

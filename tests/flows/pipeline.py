@@ -26,3 +26,15 @@ def manifest_of(built):
     _, out = built
     path = out["manifest"]
     return path, json.loads(Path(path).read_text())
+
+
+def artifacts(key: str, flow_run: str | None = None) -> list:
+    """The data of every Prefect artifact with `key` (of one flow run, if given) on the test server."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+
+    f = ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
+    if flow_run:
+        f.flow_run_id = ArtifactFilterFlowRunId(any_=[flow_run])
+    with get_client(sync_client=True) as client:
+        return [a.data for a in client.read_artifacts(artifact_filter=f)]

@@ -2,11 +2,10 @@
 
 import pytest
 from prefect import flow, task
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
 from prefect.context import get_run_context
 
 from flows.runtime import tracked
+from tests.flows.pipeline import artifacts
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -21,22 +20,14 @@ def _squares(n: int) -> tuple[list[int], str]:
     return tracked(_square.map(range(n)), "squares"), str(get_run_context().flow_run.id)
 
 
-def _progress(key: str, flow_run: str | None = None) -> list[float]:
-    f = ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
-    if flow_run:
-        f.flow_run_id = ArtifactFilterFlowRunId(any_=[flow_run])
-    with get_client(sync_client=True) as client:
-        return [a.data for a in client.read_artifacts(artifact_filter=f)]
-
-
 @pytest.mark.parametrize("n", [3, 0])
 def test_mapped_tasks_return_in_order_and_finish_their_progress_artifact(n):
     out, run_id = _squares(n)
     assert out == [x * x for x in range(n)]
-    assert _progress("squares-progress", run_id) == [100.0]
+    assert artifacts("squares-progress", run_id) == [100.0]
 
 
 def test_every_mapped_curate_stage_published_its_progress(built):
     for stage in ("ingest", "dedup", "skills", "tokens", "emit"):
-        done = _progress(f"{stage}-progress")
+        done = artifacts(f"{stage}-progress")
         assert done and 100.0 in done, stage
