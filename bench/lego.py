@@ -57,8 +57,7 @@ def one_run(job: tuple[str, int, dict]) -> dict:
     """Train one arm with one seed; its metrics."""
     import torch
 
-    from tasks.mixing import policies
-    from tasks.train import lego, loop
+    from tasks.train import lego, loop, policies
 
     arm, seed, ns = job
     args = argparse.Namespace(**ns)

@@ -8,7 +8,7 @@ made in a temporary run directory, its token partitions and shards removed, and 
   raw encode_batch   Tokenizer.encode_batch(texts) over the kept documents (ids in memory, nothing written)
   tokens stage       tasks.tokens.stage.tokenize_partition for every partition: encode with EOS appended,
                      token-id parquet and per-skill statistics written
-  + emit             the above plus tasks.shards.stage.emit_skill for every skill (Megatron, MDS, flat)
+  + emit             the above plus tasks.emit.stage.emit_skill for every skill (Megatron, MDS, flat)
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def main() -> None:
 
     from schemas.config import EmitParams, TokensParams
     from tasks.common import io
-    from tasks.shards import stage as shards_stage
+    from tasks.emit import stage as shards_stage
     from tasks.tokens import stage as tokens_stage
 
     tmp = Path(tempfile.mkdtemp(prefix="skillmix-bench-"))

@@ -63,8 +63,7 @@ def main() -> None:
     import torch
 
     from schemas.config import TrainParams
-    from tasks.mixing import policies
-    from tasks.train import loop, stage
+    from tasks.train import loop, policies, stage
 
     params = TrainParams(preset=args.preset, steps=(args.steps + args.warmup) * args.repeats, batch_size=args.batch,
                          seq_len=args.seq_len, compile=args.compile)  # fmt: skip

@@ -1,5 +1,6 @@
-"""Curate: every stage, chained as subflows: ingest, dedup, skills, tokens, mix, emit -> manifest.json, then the
-run report (report.html and a Prefect artifact).
+"""Curate: every stage, chained as subflows that hand each other refs: ingest -> dedup -> skills -> tokens -> mix ->
+emit -> a verified manifest.json, then the run report (report.html and a Prefect artifact). What `skillmix run` and
+the curation deployments do, all of it here.
 
 Stage flows run their tasks on Dask: a LocalCluster by default, or the cluster at `dask_address`.
 """
@@ -17,6 +18,9 @@ from flows.runtime import task_runner
 from flows.skills import skills
 from flows.tokens import tokens
 from schemas.config import PipelineParams
+from schemas.refs import CurateResult
+from tasks.common.prefect_tasks import latest
+from tasks.emit.prefect_tasks import verify_manifest
 
 
 @flow(name="curate", log_prints=True)
@@ -27,26 +31,22 @@ def curate(
     dask_address: str | None = None,
     workers: int | None = None,
     against: str | None = None,
-) -> dict:
-    """Run the whole curation pipeline on `inputs` into `run`; returns each stage's summary. `against`: an earlier
-    run whose kept documents win in dedup (a new corpus deduplicated incrementally)."""
+) -> CurateResult:
+    """Run the whole curation pipeline on `inputs` into `run`, ending in a verified manifest and the run report.
+    `against`: an earlier run whose kept documents win in dedup (a new corpus deduplicated incrementally)."""
     runner = task_runner(dask_address, workers)
-    ingested = ingest.with_options(task_runner=runner)(inputs, run, params.ingest)
-    deduped = dedup.with_options(task_runner=runner)(run, params.dedup, against)
-    skilled = skills.with_options(task_runner=runner)(run, params.embed, params.skills)
-    tokened = tokens.with_options(task_runner=runner)(run, params.tokens)
+    prior = latest(against, "dedup") if against else None
+    documents = ingest.with_options(task_runner=runner)(inputs, run, params.ingest)
+    deduped = dedup.with_options(task_runner=runner)(run, documents, params.dedup, prior)
+    skilled = skills.with_options(task_runner=runner)(run, deduped, params.embed, params.skills)
+    tokened = tokens.with_options(task_runner=runner)(run, skilled, params.tokens)
+    attribution = latest(run, "attribution") if params.mix.selects else None
+    manifest = None
     if params.mix.method == "bimix":  # its proxies train on a manifest of every skill: a natural one, emitted first
-        mix(run, params.mix.model_copy(update={"method": "natural", "select": "all"}))
-        emit.with_options(task_runner=runner)(run, params.emit)
-    mixture = mix(run, params.mix)
-    manifest = emit.with_options(task_runner=runner)(run, params.emit)
-    page = report(run)
-    return {
-        "ingest": ingested.summary,
-        "dedup": deduped,
-        "skills": skilled,
-        "tokens": tokened,
-        "mix": mixture,
-        "manifest": manifest,
-        "report": page["html"],
-    }
+        natural = mix(run, tokened, params.mix.model_copy(update={"method": "natural", "select": "all"}))
+        manifest = emit.with_options(task_runner=runner)(run, natural, params.emit)
+    mixture = mix(run, tokened, params.mix, attribution, manifest, dask_address=dask_address, workers=workers)
+    manifest = emit.with_options(task_runner=runner)(run, mixture, params.emit)
+    verified = verify_manifest(manifest)
+    print(f"curate: verified {verified.shards} shards of {manifest.manifest}")
+    return CurateResult(manifest=manifest, verified=verified, report=report(run))

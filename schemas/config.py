@@ -214,7 +214,9 @@ class MixingParams(Params):
 class TrainParams(Params):
     """One training run: model size, optimisation, evaluation and mixing. Proxy runs are cached by its fingerprint."""
 
-    preset: Literal["tiny", "small", "125m"] = Field("tiny", description="model size (see PRESETS)")
+    preset: Literal["tiny", "small", "125m"] = Field(
+        "tiny", description="model size: tiny (CPU, tests), small (4 layers) or 125m (GPT-2 small, a GPU)"
+    )
     steps: int = Field(200, ge=1, description="optimizer steps")
     batch_size: int = Field(8, ge=1, description="sequences per step")
     seq_len: int = Field(128, ge=4, description="tokens per training sequence")
@@ -235,6 +237,12 @@ class SampleCorpusParams(Params):
 
     max_bytes: int = Field(24 * MiB, ge=64 * 1024, description="cap on the corpus's total text bytes")
     chunk_chars: int = Field(6000, ge=500, description="long sources are split into chunks of about this size")
+
+
+TRAINING_FREE = ("natural", "stratified", "temperature", "entropy-shannon", "entropy-conditional", "entropy-joint",
+                 "entropy-vne")  # fmt: skip
+MIX_METHODS = (*TRAINING_FREE, "dsdm", "bimix")  # every `skillmix mix --method`, in the order help lists them
+MixMethod = Literal[MIX_METHODS]  # type: ignore[valid-type]
 
 
 class BiMixParams(Params):
@@ -263,31 +271,20 @@ class BiMixParams(Params):
         return self
 
 
-TRAINING_FREE = ("natural", "stratified", "temperature", "entropy-shannon", "entropy-conditional", "entropy-joint",
-                 "entropy-vne")  # fmt: skip
-
-
 class MixParams(Params):
     """A mixture over skills: training-free, or DsDm (ALGORITHMS.md 3): the documents with the highest attribution
     scores. `select="dsdm"` with a training-free method is the combined mode: the method's weights across skills,
     the top-scored documents within each."""
 
-    method: Literal[
-        "natural",
-        "stratified",
-        "temperature",
-        "entropy-shannon",
-        "entropy-conditional",
-        "entropy-joint",
-        "entropy-vne",
-        "dsdm",
-        "bimix",
-    ] = Field("entropy-conditional", description="how the weights are set; dsdm: the selection's token shares")
+    method: MixMethod = Field("entropy-conditional", description="how the weights are set: " + ", ".join(TRAINING_FREE)
+                              + "; dsdm: keep the run's top-scored documents (`skillmix attribution` first), the "
+                              "weights their token shares; bimix: proxy runs on a design of mixtures, the BiMix law "
+                              "fitted to them, its optimum")  # fmt: skip
     temperature: float = Field(2.0, gt=0.0, description="tau of the temperature mixture: weights ~ tokens^(1/tau)")
     vne_docs: int = Field(1000, ge=2, description="documents per skill sampled for the von Neumann entropy")
     seed: int = Field(0, ge=0, description="sampling seed (von Neumann entropy)")
     select: Literal["all", "dsdm"] = Field("all", description="documents kept within each skill: all, or the "
-                                           "top attribution scores (`skillmix attribute`)")  # fmt: skip
+                                           "top attribution scores (`skillmix attribution`)")  # fmt: skip
     keep: float = Field(0.5, gt=0.0, le=1.0, description="DsDm: fraction of the tokens kept (of all tokens with "
                         "method dsdm, of each skill's with select dsdm)")  # fmt: skip
     target: str | None = Field(None, description="DsDm: the attribution target to select for (default: every "

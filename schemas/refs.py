@@ -1,14 +1,27 @@
-"""Refs: what tasks pass and return instead of tables (URIs + row counts)."""
+"""Refs: what tasks and stages pass instead of tables (URIs + row counts), and the plans stages run.
+
+A stage ref (`DocumentsRef`, `DedupRef`, ... `ManifestRef`) is what one committed stage output is: its
+fingerprint, where it lies, and the refs of what it was made from. Flows hand a stage the refs of what it reads;
+the chain a manifest's ref carries is its lineage. Refs are built by the run catalog (tasks.common.catalog), the
+one place that knows where each stage lives in a run.
+"""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from schemas.config import TrainParams
+from schemas.mixture import MixtureDoc
+from schemas.outputs import ReportPage, TokensSummary, Verified
 
-class PartitionRef(BaseModel):
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class PartitionRef(_Frozen):
     """Pointer to one committed parquet partition; cheap to pass, persist and log."""
 
-    model_config = ConfigDict(frozen=True)
     uri: str
     num_rows: int
     table: str  # key into schemas.tables.TABLES
@@ -18,10 +31,9 @@ class PartitionRef(BaseModel):
         return self.uri.rstrip("/").rsplit("/", 1)[-1]
 
 
-class DatasetRef(BaseModel):
+class DatasetRef(_Frozen):
     """A committed directory of partitions of one table."""
 
-    model_config = ConfigDict(frozen=True)
     uri: str
     table: str
     partitions: tuple[PartitionRef, ...] = ()
@@ -31,10 +43,9 @@ class DatasetRef(BaseModel):
         return sum(p.num_rows for p in self.partitions)
 
 
-class SourceFile(BaseModel):
+class SourceFile(_Frozen):
     """One input file found by ingest: where it is, how to read it, and what identifies its version."""
 
-    model_config = ConfigDict(frozen=True)
     uri: str
     rel: str  # path relative to its input root; names the file in rows, rejects and doc_id hashes
     format: str  # jsonl | parquet | text
@@ -61,10 +72,9 @@ class SourceFile(BaseModel):
         return f"{self.rel}|{self.format}|{self.compression}|{self.size}|{self.version}"
 
 
-class FileResult(BaseModel):
+class FileResult(_Frozen):
     """What ingesting one input file staged: partitions (names relative to `uri`) and counts."""
 
-    model_config = ConfigDict(frozen=True)
     rel: str
     uri: str  # staging directory of this file
     documents: tuple[dict, ...] = ()  # [{'name': 'documents/part-00000.parquet', 'num_rows': n}]
@@ -79,140 +89,207 @@ class FileResult(BaseModel):
         return self.kept + sum(self.rejected_by_reason.values())
 
 
-class RunPlan(BaseModel):
-    """What every stage plan has: the run directory, the stage's fingerprint, whether it is committed."""
+# ---- stage refs: one committed output each, with the refs it was made from ----
 
-    model_config = ConfigDict(frozen=True)
+
+class StageRef(_Frozen):
+    """A committed stage output: the run, its fingerprint and its directory."""
+
     run: str
     fingerprint: str
-    done: bool = False
+    uri: str
 
-    def _under_run(self, *parts: str) -> str:
-        return "/".join([self.run.rstrip("/"), *parts])
+
+class DocumentsRef(StageRef):
+    """An ingest: the documents (every later stage reads them, with attributes beside) and the rejected records."""
+
+    documents: DatasetRef
+    rejected: DatasetRef
+
+
+class DedupRef(StageRef):
+    """Dedup attributes aligned with `documents` partition by partition, and the kept documents' signatures
+    (what a later run's `--against` compares with)."""
+
+    attributes: DatasetRef
+    index: DatasetRef
+    documents: DocumentsRef
+
+
+class SkillsRef(StageRef):
+    """Skills of the kept documents: attributes aligned with the documents, skills.json and the embeddings."""
+
+    attributes: DatasetRef
+    skills_json: str
+    embeddings: DatasetRef  # one partition per documents partition (empty ones have no file)
+    k: int
+    dedup: DedupRef
+
+
+class TokensRef(StageRef):
+    """Token ids of the kept documents (one partition per documents partition) and the tokenizer."""
+
+    attributes: DatasetRef
+    tokenizer: str  # tokenizer.json
+    vocab_size: int
+    eos_id: int
+    skills: SkillsRef
+
+
+class AttributionRef(StageRef):
+    """DsDm scores of the tokenized documents towards target tasks."""
+
+    scores: DatasetRef
+    documents: int  # documents scored (all of them unless --max-docs)
+    tokens: TokensRef
+
+
+class SkillAttributionRef(StageRef):
+    """Group-level datamodels: each skill's benefit to target tasks."""
+
+    skills_json: str
+    tokens: TokensRef
+
+
+class ProxyRunRef(_Frozen):
+    """One committed proxy run (short training, cached by what it reads)."""
+
+    fingerprint: str
+    uri: str
+
+
+class MixtureRef(StageRef):
+    """A mixture over skills (mixture.json) and, for a DsDm selection, the documents it keeps."""
+
+    mixture_json: str
+    method: str
+    selection: str | None = None  # selection.parquet
+    tokens: TokensRef
+    attribution: AttributionRef | None = None
+    proxies: tuple[ProxyRunRef, ...] = ()  # the runs a fitted law (BiMix) was fitted to
+
+
+class ManifestRef(StageRef):
+    """An emitted manifest.json with its shards; `mixture` carries the whole chain it was made from."""
+
+    manifest: str
+    mixture: MixtureRef
+
+
+class ProxiesRef(StageRef):
+    """A committed design of proxy runs and their comparison."""
+
+    comparison: str  # comparison.json
+    manifest: ManifestRef
+    runs: tuple[ProxyRunRef, ...]
+
+
+# ---- plans: what a stage run reads and where it writes (URIs from the catalog) ----
+
+
+class RunPlan(_Frozen):
+    """What every stage plan has: the run, the stage's fingerprint and output directory, its work directory
+    (intermediates) and report directory, and whether the output is already committed."""
+
+    run: str
+    fingerprint: str
+    out: str
+    work: str
+    report: str
+    done: bool = False
 
 
 class IngestPlan(RunPlan):
-    """Where one ingest run reads and writes; `done` when its output is already committed."""
+    """Where one ingest run reads and writes; `out` holds the documents, `rejected` the bad records."""
 
+    rejected: str
+    given: tuple[str, ...]  # the inputs as given
     files: tuple[SourceFile, ...]
     skipped: tuple[str, ...] = ()
-
-    @property
-    def documents_uri(self) -> str:
-        return self._under_run("documents", self.fingerprint)
-
-    @property
-    def rejected_uri(self) -> str:
-        return self._under_run("rejected", self.fingerprint)
-
-    @property
-    def work_uri(self) -> str:
-        return self._under_run("work", "ingest", self.fingerprint)
-
-    @property
-    def report_uri(self) -> str:
-        return self._under_run("report", "ingest")
-
-
-class IngestResult(BaseModel):
-    """Committed ingest output: the documents and rejected datasets and the summary."""
-
-    model_config = ConfigDict(frozen=True)
-    documents: DatasetRef
-    rejected: DatasetRef
-    summary: dict
 
 
 class DedupPlan(RunPlan):
     """One dedup run: the documents it decides, their input-order offsets, the earlier run it compares with."""
 
-    documents: DatasetRef
+    documents: DocumentsRef
     offsets: tuple[int, ...]  # position of each documents partition's first row in input order
-    against: DatasetRef | None = None  # an earlier run's dedup index (kept documents' signatures)
-
-    @property
-    def attributes_uri(self) -> str:
-        return self._under_run("attributes", "dedup", self.fingerprint)
-
-    @property
-    def work_uri(self) -> str:
-        return self._under_run("work", "dedup", self.fingerprint)
-
-    @property
-    def report_uri(self) -> str:
-        return self._under_run("report", "dedup")
+    against: DedupRef | None = None  # an earlier run's dedup (its index: the kept documents' signatures)
 
 
 class SkillsPlan(RunPlan):
-    """One skills run: the kept documents (documents + dedup partitions), where their embeddings go, and the
-    skills' attribute directory (`fingerprint`, covering embeddings and skills params)."""
+    """One skills run: the kept documents, where their embeddings go, and the skills' attribute directory."""
 
-    documents: DatasetRef
-    dedup: DatasetRef  # aligned with `documents` partition by partition
+    dedup: DedupRef
     model_id: str  # encoder.identity of the model's files
     embed_fingerprint: str  # embeddings params + model files
-    dedup_fingerprint: str
+    embeddings: str  # this model's embeddings of these kept documents
+    embeddings_root: str  # every embeddings of this model in the run (reused by document)
 
     @property
-    def embeddings_root(self) -> str:
-        """Every embeddings of this model in the run, whatever documents they were made for (reused by doc)."""
-        return self._under_run("attributes", "embeddings", self.embed_fingerprint)
-
-    @property
-    def embeddings_uri(self) -> str:
-        return self._under_run("attributes", "embeddings", self.embed_fingerprint, self.dedup_fingerprint)
-
-    @property
-    def attributes_uri(self) -> str:
-        return self._under_run("attributes", "skills", self.fingerprint)
-
-    @property
-    def work_uri(self) -> str:
-        return self._under_run("work", "skills", self.fingerprint)
-
-    @property
-    def report_uri(self) -> str:
-        return self._under_run("report", "skills")
+    def documents(self) -> DatasetRef:
+        return self.dedup.documents.documents
 
 
 class TokensPlan(RunPlan):
     """One tokens run: the kept documents with their skills, and where the tokenizer and token ids go."""
 
-    documents: DatasetRef
-    dedup: DatasetRef
-    skills: DatasetRef  # partitions aligned with `documents`
-    skills_fingerprint: str
-    k: int  # number of skills
+    skills: SkillsRef
+    tokenizer: str  # tokenizer.json (its directory holds the tokenizer's marker)
     tokenizer_sha256: str | None = None  # of the user's tokenizer, when one is given
 
     @property
-    def tokenizer_uri(self) -> str:
-        return self._under_run("tokens", self.fingerprint, "tokenizer.json")
+    def documents(self) -> DatasetRef:
+        return self.skills.dedup.documents.documents
 
-    @property
-    def attributes_uri(self) -> str:
-        return self._under_run("attributes", "tokens", self.fingerprint)
 
-    @property
-    def work_uri(self) -> str:
-        return self._under_run("work", "tokens", self.fingerprint)
+class MixPlan(RunPlan):
+    """One mixture: the tokens (and skills) it weighs, the attribution a selection reads, the manifest and proxy
+    runs a law is fitted to."""
 
-    @property
-    def report_uri(self) -> str:
-        return self._under_run("report", "tokens")
+    tokens: TokensRef
+    attribution: AttributionRef | None = None
+    manifest: ManifestRef | None = None  # a fitted law: the manifest its proxies train on
+    proxies: tuple[str, ...] = ()  # a fitted law: the keys of the runs it reads
+    mixture_json: str
+    selection: str  # where a DsDm selection's kept documents go
 
 
 class EmitPlan(RunPlan):
-    """One emit: the token partitions, the tokens summary and mixture it packs, and the manifest's directory."""
+    """One emit: the mixture (and through it the tokens) it packs, and the manifest's directory."""
 
-    tokens: dict  # the tokens stage's summary (tokenizer, per-skill counts)
-    mixture: dict  # mixture.json
-    partitions: tuple[PartitionRef, ...]  # token partitions, in input order
-
-    @property
-    def out(self) -> str:
-        return self._under_run("shards", self.fingerprint)
+    mixture: MixtureRef
+    doc: MixtureDoc
+    tokens: TokensSummary
 
     @property
-    def manifest_uri(self) -> str:
-        return self._under_run("shards", self.fingerprint, "manifest.json")
+    def manifest(self) -> str:
+        return self.out.rstrip("/") + "/manifest.json"
+
+
+class ProxySpec(_Frozen):
+    """One proxy run of a design: a named mixture, a seed, the training parameters (the mixture resolved into
+    explicit weights, so the run's key is what it trains on) and the run it starts from, if any."""
+
+    name: str
+    seed: int
+    params: TrainParams
+    init: str | None = None  # name of an earlier spec of the design whose final weights it starts from
+
+
+class ProxiesPlan(RunPlan):
+    """A design of proxy runs on a manifest's shards: each run's key and directory, and the design's comparison."""
+
+    manifest: ManifestRef
+    specs: tuple[ProxySpec, ...]
+    runs: tuple[str, ...]  # run fingerprints, one per spec: params, start and a digest of the data read
+    dirs: tuple[str, ...]  # run directories
+    baseline: str | None = None
+
+
+class CurateResult(_Frozen):
+    """What the curate flow (`skillmix run`, the curation deployments) ends with: the manifest (its ref carries
+    every stage's ref before it), its verification, and the run report."""
+
+    manifest: ManifestRef
+    verified: Verified
+    report: ReportPage

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,24 @@ BAD_LINES: list[tuple[bytes, str]] = [
     (b'{"id": "g3", "text": "reuses the id of good record 3"}', "duplicate_id"),
 ]
 MAX_DOC_BYTES = 2000  # the too_large record is 3000 bytes
+
+
+TOPICS = {
+    "kitchen": ["flour", "butter", "oven", "dough", "sugar", "yeast", "bake", "simmer", "garlic", "onion", "sauce"],
+    "space": ["planet", "orbit", "telescope", "galaxy", "comet", "nebula", "star", "asteroid", "moon", "rocket"],
+    "code": ["function", "compiler", "variable", "python", "loop", "array", "pointer", "module", "debugger", "class"],
+}
+
+
+def corpus(n_per: int, seed: int, start: int = 0) -> list[dict]:
+    """Documents on three topics, one source each; every text different enough to survive MinHash dedup."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(start, start + n_per):
+        for source, words in TOPICS.items():
+            text = " ".join(rng.choice(words) for _ in range(40)) + f" note {i} {source}"
+            out.append({"id": f"{source}-{i}", "text": text, "source": source, "lang": "en" if i % 2 else "de"})
+    return out
 
 
 def write_jsonl(path: Path, records: list[dict], extra_lines: list[bytes] = ()) -> Path:

@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -9,11 +10,38 @@ from tests.conftest import BAD_LINES, GOOD
 runner = CliRunner()
 
 
-def test_help_lists_the_commands():
-    out = runner.invoke(app, ["--help"]).output
-    for command in ("sample-corpus", "ingest", "dedup", "skills", "tokens", "mix", "emit", "verify", "run", "demo",
-                    "train", "proxies", "skills-graph", "report"):  # fmt: skip
-        assert command in out
+def test_help_lists_every_command_by_its_name():
+    out = runner.invoke(app, ["--help"], env={"COLUMNS": "120"}).output
+    listed = [m.group(1) for m in re.finditer(r"^│ ([a-z][a-z-]*) ", out, re.M)]  # the first word of a row
+    assert listed == [
+        "ingest",
+        "dedup",
+        "skills",
+        "tokens",
+        "mix",
+        "emit",
+        "run",
+        "demo",
+        "sample-corpus",
+        "train",
+        "proxies",
+        "skills-graph",
+        "attribution",
+        "attribution-skills",
+        "status",
+        "verify",
+        "report",
+    ]
+    assert "attribute" not in listed  # the old name still runs, hidden
+
+
+def test_options_take_their_defaults_and_help_from_the_parameter_models():
+    from schemas.config import IngestParams, MinHashParams
+
+    out = " ".join(runner.invoke(app, ["dedup", "--help"], env={"COLUMNS": "200"}).output.split())
+    assert f"{MinHashParams.model_fields['threshold'].description} [default: 0.8]" in out
+    out = " ".join(runner.invoke(app, ["ingest", "--help"], env={"COLUMNS": "200"}).output.split())
+    assert f"{IngestParams.model_fields['max_doc_bytes'].description} (MB) [default: 8.0]" in out
 
 
 @pytest.mark.usefixtures("prefect_harness")
@@ -80,8 +108,8 @@ def test_skills_prints_the_skills_table_and_agreement(planted, tmp_path):
                               "--semdedup-eps", "0.01"])  # fmt: skip
     assert res.exit_code == 0, res.output
     s = json.loads((run / "report" / "skills" / "summary.json").read_text())
-    assert "skills " + s["fingerprint"] in res.output and "counts add up: yes" in res.output
-    assert "SemDeDup at cosine >= 0.990" in res.output and s["agreement"] is None and s["k"] == 2
+    assert f"skills {s['fingerprint']}" in res.output and "counts add up: yes" in res.output
+    assert "SemDeDup: at cosine >= 0.990" in res.output and s["agreement"] is None and s["k"] == 2
 
 
 @pytest.mark.parametrize(
@@ -122,12 +150,20 @@ def test_verify_exits_1_naming_the_problem(tmp_path):
         (["train", "nowhere.json", "--out", "o"], "nowhere.json: no such manifest"),
         (["train", "r", "--out", "o"], "r: no shards; run `skillmix emit --run r` first"),
         (["proxies", "--run", "r", "--mixture", "stratified", "--seeds", "x"], "--seeds 'x': comma-separated integers"),
-        (["proxies", "--run", "r", "--mixture", "stratified"], "r: no shards; run `skillmix emit --run r` first"),
+        (
+            ["proxies", "--run", "r", "--mixture", "stratified"],
+            "r: emit: no committed output; run `skillmix emit --run r`",
+        ),
+        (["mix", "--run", "r"], "r: tokens: no committed output; run `skillmix tokens --run r` first"),
+        (["dedup", "--run", "r"], "r: ingest: no committed output; run `skillmix ingest INPUT... --run r` first"),
+        (["status", "--run", "nowhere"], "nowhere: no such run directory"),
+        (["run", "x.jsonl", "--run", "r", "--params", "nowhere.yaml"], "--params nowhere.yaml: cannot read it"),
         (["report", "--run", "r"], "r: no stage has reported yet (no r/report); run `skillmix run` or a stage first"),
         (
-            ["attribute", "--run", "r", "--targets", "t.jsonl", "--projection", "dense"],
+            ["attribution", "--run", "r", "--targets", "t.jsonl", "--projection", "dense"],
             "projection: Input should be 'sparse' or 'gaussian'",
         ),
+        (["attribution", "--run", "r", "--targets", "nowhere.jsonl"], "--targets nowhere.jsonl: no such file"),
         (["attribute", "--run", "r", "--targets", "nowhere.jsonl"], "--targets nowhere.jsonl: no such file"),
         (["mix", "--run", "r", "--method", "dsdm", "--keep", "1.5"], "keep: Input should be less than or equal to 1"),
         (["mix", "--run", "r", "--select", "best"], "select: Input should be 'all' or 'dsdm'"),

@@ -16,8 +16,7 @@ import torch
 
 from schemas.config import TrainParams
 from tasks.attribution import datamodels, trak
-from tasks.mixing import policies
-from tasks.train import loop
+from tasks.train import loop, policies
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Prefect task for attribution (one process: proxies train one after another, then featurise)."""
+"""Prefect tasks for attribution (one process: proxies train one after another, then featurise)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,21 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from schemas.config import AttributionParams, SkillAttributionParams
+from schemas.refs import AttributionRef, SkillAttributionRef, TokensRef
 from tasks.attribution import stage
+from tasks.common import catalog
 
 
 @task(name="attribute", cache_policy=NO_CACHE)
-def attribute_task(run: str, targets: list[str], params: AttributionParams) -> dict:
-    """Scores of every kept document towards each target (committed ones are read); the summary."""
-    log = get_run_logger()
-    return stage.attribute(run, targets, params, progress=log.info)
+def attribute_task(run: str, tokens: TokensRef, targets: list[str], params: AttributionParams) -> AttributionRef:
+    """Scores of every kept document towards each target (committed ones are read)."""
+    marker = stage.attribute(run, tokens, targets, params, progress=get_run_logger().info)
+    return catalog.ref(run, "attribution", marker.fingerprint)
 
 
 @task(name="attribute-skills", cache_policy=NO_CACHE)
-def attribute_skills_task(run: str, targets: list[str], params: SkillAttributionParams) -> dict:
-    """Each skill's benefit to each target by group-level datamodels (a committed one is read); the summary."""
-    log = get_run_logger()
-    return stage.attribute_skills(run, targets, params, progress=log.info)
+def attribute_skills_task(run: str, tokens: TokensRef, targets: list[str],
+                          params: SkillAttributionParams) -> SkillAttributionRef:  # fmt: skip
+    """Each skill's benefit to each target by group-level datamodels (a committed one is read)."""
+    marker = stage.attribute_skills(run, tokens, targets, params, progress=get_run_logger().info)
+    return catalog.ref(run, "attribution-skills", marker.fingerprint)

@@ -1,5 +1,6 @@
-"""The attribution stage over files: the run's tokenized kept documents and target JSONL files ->
-attributes/attribution/<fp>/part-00000.parquet (doc_id, target, score). No Prefect.
+"""The attribution stages over files: tokenized kept documents (a tokens ref) and target JSONL files ->
+attributes/attribution/<fp>/part-00000.parquet (doc_id, target, score), or each skill's benefit
+(attribution-skills/<fp>/skills.json). No Prefect.
 
 A document is scored on its first `seq_len` next tokens (shorter ones are padded and their padding is not
 scored); a target example likewise. Targets: JSONL files, one object per line with "text" and optionally
@@ -17,14 +18,20 @@ import numpy as np
 import pyarrow as pa
 
 from schemas.config import AttributionParams, SkillAttributionParams
+from schemas.outputs import (
+    AttributionMarker,
+    AttributionSummary,
+    SkillAttributionMarker,
+    SkillAttributionSummary,
+    SkillsDoc,
+)
+from schemas.refs import TokensRef
 from schemas.tables import ATTRIBUTION
 from tasks.attribution import datamodels, dsdm
-from tasks.common import io, plots
+from tasks.common import catalog, io, plots
 from tasks.common.errors import InputError
 from tasks.common.progress import ProgressFile
 from tasks.skills import cluster
-from tasks.skills import stage as skills_stage
-from tasks.tokens import stage as tokens_stage
 from tasks.train.loop import IGNORE
 
 
@@ -62,12 +69,12 @@ def read_targets(files: list[str]) -> dict[str, list[str]]:
     return out
 
 
-def pool(run: str, max_docs: int | None = None, seed: int = 0) -> tuple[list[str], np.ndarray, list[np.ndarray], dict]:
-    """(doc_ids, skills, token ids, tokens marker) of the run's kept documents (a seeded sample of max_docs)."""
-    uri, marker = tokens_stage.latest(run)
-    ref = io.dataset(uri, "tokens", marker["partitions"])
+def pool(
+    tokens: TokensRef, max_docs: int | None = None, seed: int = 0
+) -> tuple[list[str], np.ndarray, list[np.ndarray]]:
+    """(doc_ids, skills, token ids) of the tokenized kept documents (a seeded sample of max_docs)."""
     doc_ids, skills, ids = [], [], []
-    for part in ref.partitions:
+    for part in tokens.attributes.partitions:
         t = io.read_table(part, ["doc_id", "skill", "ids"])
         doc_ids += t["doc_id"].to_pylist()
         skills.append(t["skill"].to_numpy())
@@ -77,35 +84,40 @@ def pool(run: str, max_docs: int | None = None, seed: int = 0) -> tuple[list[str
         keep = cluster.sample(len(doc_ids), max_docs, seed)
         doc_ids, skills_arr, ids = [doc_ids[i] for i in keep], skills_arr[keep], [ids[i] for i in keep]
     if len(doc_ids) < 4:
-        raise InputError(f"{run}: {len(doc_ids)} tokenized documents; attribution needs at least 4")
-    return doc_ids, skills_arr, ids, marker
+        raise InputError(f"{tokens.run}: {len(doc_ids)} tokenized documents; attribution needs at least 4")
+    return doc_ids, skills_arr, ids
 
 
-def encode_targets(run: str, tokens_fp: str, targets: dict[str, list[str]], seq_len: int
-                   ) -> tuple[dict[str, dsdm.Rows], int]:  # fmt: skip
-    """(rows of each target's texts under the run's tokenizer of tokens stage `tokens_fp`, its vocabulary size)."""
+def encode_targets(tokens: TokensRef, targets: dict[str, list[str]], seq_len: int) -> dict[str, dsdm.Rows]:
+    """Rows of each target's texts under the tokenizer of `tokens`."""
     from tokenizers import Tokenizer
 
     from tasks.tokens import bpe
 
-    tok = Tokenizer.from_str(io.read_bytes(io.join(run, "tokens", tokens_fp, "tokenizer.json")).decode())
-    eos = io.committed(io.join(run, "tokens", tokens_fp))["eos_id"]
-    return {name: rows(bpe.encode(texts, tok, eos), seq_len) for name, texts in targets.items()}, tok.get_vocab_size()
+    tok = Tokenizer.from_str(io.read_bytes(tokens.tokenizer).decode())
+    return {name: rows(bpe.encode(texts, tok, tokens.eos_id), seq_len) for name, texts in targets.items()}
 
 
-def attribute(run: str, target_files: list[str], params: AttributionParams, progress=None) -> dict:
-    """Score every kept document towards each target (or read the committed scores); the stage summary."""
-    targets, tfp, fp = _keyed(run, target_files, params)
-    out = io.join(run, "attributes", "attribution", fp)
-    if (done := io.committed(out)) is not None:
-        io.point_latest(io.join(run, "attributes", "attribution"), fp)
-        return done["summary"]
-    doc_ids, skills, ids, _ = pool(run, params.max_docs, params.seed)  # only when scoring: a rerun needs no ids
-    target_rows, vocab = encode_targets(run, tfp, targets, params.proxy.seq_len)
+def _keyed(tokens: TokensRef, target_files: list[str], params) -> tuple[dict[str, list[str]], str]:
+    """(targets, output fingerprint over params, tokens and the targets' texts)."""
+    targets = read_targets(target_files)
+    digest = hashlib.sha256(json.dumps(targets, sort_keys=True).encode()).hexdigest()
+    return targets, params.fingerprint(tokens.fingerprint, digest)
+
+
+def attribute(run: str, tokens: TokensRef, target_files: list[str], params: AttributionParams,
+              progress=None) -> AttributionMarker:  # fmt: skip
+    """Score every kept document towards each target (or read the committed scores); the committed marker."""
+    targets, fp = _keyed(tokens, target_files, params)
+    out = catalog.out(run, "attribution", fp)
+    if (done := catalog.load(out, AttributionMarker)) is not None:
+        return done
+    doc_ids, skills, ids = pool(tokens, params.max_docs, params.seed)  # only when scoring: a rerun needs no ids
+    target_rows = encode_targets(tokens, targets, params.proxy.seq_len)
     start = time.perf_counter()
-    bar = ProgressFile(io.join(run, "work", "attribution", fp, "progress", "attribution.json"),
+    bar = ProgressFile(io.join(catalog.work(run, "attribution", fp), "progress", "attribution.json"),
                        params.models * len(doc_ids), "attribution", unit="docs")  # fmt: skip
-    scores, masks = dsdm.attribute(rows(ids, params.proxy.seq_len), target_rows, vocab,
+    scores, masks = dsdm.attribute(rows(ids, params.proxy.seq_len), target_rows, tokens.vocab_size,
                                    params.proxy, models=params.models, seed=params.seed, proj_dim=params.proj_dim,
                                    ridge=params.ridge, sparse=params.projection == "sparse",
                                    progress=progress, on_rows=bar.update)  # fmt: skip
@@ -115,91 +127,61 @@ def attribute(run: str, target_files: list[str], params: AttributionParams, prog
                       "score": np.concatenate([scores[n] for n in names])}, schema=ATTRIBUTION)  # fmt: skip
     n = io.write_table(table, io.join(out, "part-00000.parquet"))
     io.write_arrays(io.join(out, "halves.npz"), masks=masks)  # which documents each proxy saw, for LDS checks
-    summary = {"stage": "attribution", "fingerprint": fp, "tokens_fingerprint": tfp, "documents": len(doc_ids),
-               "rows": n, "targets": {k: len(v) for k, v in targets.items()}, "target_files": target_files,
-               "params": params.model_dump(), "seconds": round(time.perf_counter() - start, 1),
-               "sign": "higher = more beneficial to the target",
-               "per_skill_mean": {name: skill_means(scores[name], skills) for name in names}}  # fmt: skip
-    report = io.join(run, "report", "attribution")
-    io.write_json(io.join(report, "summary.json"), summary)
+    summary = AttributionSummary(fingerprint=fp, tokens_fingerprint=tokens.fingerprint, documents=len(doc_ids),
+                                 rows=n, targets={k: len(v) for k, v in targets.items()}, target_files=target_files,
+                                 params=params, seconds=round(time.perf_counter() - start, 1),
+                                 sign="higher = more beneficial to the target",
+                                 per_skill_mean={n: skill_means(scores[n], skills) for n in names})  # fmt: skip
+    report = catalog.report(run, "attribution")
+    io.write_json(io.join(report, "summary.json"), summary.model_dump(mode="json"))
     io.write_bytes(io.join(report, "attribution.png"), figure(scores, skills))
-    io.commit(out, {"summary": summary, "partitions": [{"name": "part-00000.parquet", "num_rows": n}]})
-    io.point_latest(io.join(run, "attributes", "attribution"), fp)
-    return summary
+    marker = AttributionMarker(fingerprint=fp, inputs={"tokens": tokens.fingerprint}, summary=summary,
+                               partitions=[{"name": "part-00000.parquet", "num_rows": n}])  # fmt: skip
+    io.commit(out, marker.model_dump())
+    return marker
 
 
-def latest(run: str) -> tuple[str, dict]:
-    """(URI, marker) of the run's latest attribution."""
-    fp = io.latest(io.join(run, "attributes", "attribution"))
-    marker = io.committed(io.join(run, "attributes", "attribution", fp)) if fp else None
-    if marker is None:
-        raise InputError(f"{run}: no attribution scores; run `skillmix attribute --run {run} --targets FILE.jsonl` "
-                         "first")  # fmt: skip
-    return io.join(run, "attributes", "attribution", fp), marker
-
-
-def read_scores(uri: str, marker: dict) -> tuple[list[str], dict[str, np.ndarray]]:
-    """(doc_ids, {target: score per document in that order}) of a committed attribution."""
-    t = io.read_table(io.dataset(uri, "attribution", marker["partitions"]).partitions[0])
-    target = t["target"].to_numpy(zero_copy_only=False)
-    names = list(dict.fromkeys(target.tolist()))
-    ids = np.asarray(t["doc_id"].to_pylist(), object)
-    score = t["score"].to_numpy()
-    first = target == names[0]
-    doc_ids = ids[first].tolist()
-    out = {}
-    for n in names:
-        rows = target == n
-        if ids[rows].tolist() != doc_ids:
-            raise InputError(f"{uri}: target {n!r} scores other documents than {names[0]!r}")
-        out[n] = score[rows]
-    return doc_ids, out
-
-
-def _keyed(run: str, target_files: list[str], params) -> tuple[dict[str, list[str]], str, str]:
-    """(targets, tokens fingerprint, output fingerprint over params, tokens and the targets' texts)."""
-    targets = read_targets(target_files)
-    tfp = tokens_stage.latest(run)[1]["summary"]["fingerprint"]
-    digest = hashlib.sha256(json.dumps(targets, sort_keys=True).encode()).hexdigest()
-    return targets, tfp, params.fingerprint(tfp, digest)
-
-
-def attribute_skills(run: str, target_files: list[str], params: SkillAttributionParams, progress=None) -> dict:
-    """Each skill's benefit to each target by group-level datamodels (or the committed one); the summary, also
-    written to attribution-skills/<fp>/skills.json with the runs (runs.npz: masks, losses)."""
-    targets, tfp, fp = _keyed(run, target_files, params)
-    out = io.join(run, "attribution-skills", fp)
-    if io.committed(out) is not None:
-        io.point_latest(io.join(run, "attribution-skills"), fp)
-        return io.read_json(io.join(out, "skills.json"))
-    _, skills, ids, _ = pool(run)
-    labels = [s["label"] for s in io.read_json(io.join(skills_stage.latest_uri(run), "skills.json"))["skills"]]
-    target_rows, vocab = encode_targets(run, tfp, targets, params.proxy.seq_len)
+def attribute_skills(run: str, tokens: TokensRef, target_files: list[str], params: SkillAttributionParams,
+                     progress=None) -> SkillAttributionMarker:  # fmt: skip
+    """Each skill's benefit to each target by group-level datamodels (or the committed one); the marker, whose
+    summary is also attribution-skills/<fp>/skills.json, with the runs (runs.npz: masks, losses)."""
+    targets, fp = _keyed(tokens, target_files, params)
+    out = catalog.out(run, "attribution-skills", fp)
+    if (done := catalog.load(out, SkillAttributionMarker)) is not None:
+        return done
+    _, skills, ids = pool(tokens)
+    labels = [s.label for s in SkillsDoc.model_validate(io.read_json(tokens.skills.skills_json)).skills]
+    target_rows = encode_targets(tokens, targets, params.proxy.seq_len)
     start = time.perf_counter()
-    bar = ProgressFile(io.join(run, "work", "attribution-skills", fp, "progress", "runs.json"), params.subsets,
+    bar = ProgressFile(io.join(catalog.work(run, "attribution-skills", fp), "progress", "runs.json"), params.subsets,
                        "attribution-skills", unit="runs")  # fmt: skip
-    r = dsdm.group_attribute(rows(ids, params.proxy.seq_len), skills, target_rows, vocab, params.proxy,
+    r = dsdm.group_attribute(rows(ids, params.proxy.seq_len), skills, target_rows, tokens.vocab_size, params.proxy,
                              subsets=params.subsets, alpha=params.alpha, ridge=params.ridge, seed=params.seed,
                              k=len(labels), progress=progress, on_run=lambda n: bar.update(n, force=True))  # fmt: skip
     names = r["targets"]
     per_skill = [{"skill": g, "label": labels[g] if g < len(labels) else str(g), "documents": int((skills == g).sum()),
                   "benefit": {n: float(r["benefit"][g, j]) for j, n in enumerate(names)}}
                  for g in range(len(r["benefit"]))]  # fmt: skip
-    summary = {"stage": "attribution-skills", "fingerprint": fp, "tokens_fingerprint": tfp,
-               "targets": {k: len(v) for k, v in targets.items()}, "target_files": target_files,
-               "params": params.model_dump(), "seconds": round(time.perf_counter() - start, 1),
-               "sign": "higher = more beneficial to the target; only differences between skills are identified",
-               "skills": per_skill, "cv_spearman": r["cv_spearman"],
-               "loss_range": {n: [float(r["losses"][:, j].min()), float(r["losses"][:, j].max())]
-                              for j, n in enumerate(names)}}  # fmt: skip
+    summary = SkillAttributionSummary(
+        fingerprint=fp,
+        tokens_fingerprint=tokens.fingerprint,
+        targets={k: len(v) for k, v in targets.items()},
+        target_files=target_files,
+        params=params,
+        seconds=round(time.perf_counter() - start, 1),
+        sign="higher = more beneficial to the target; only differences between skills are identified",
+        skills=per_skill,
+        cv_spearman=r["cv_spearman"],
+        loss_range={n: [float(r["losses"][:, j].min()), float(r["losses"][:, j].max())] for j, n in enumerate(names)},
+    )
     io.write_arrays(io.join(out, "runs.npz"), masks=r["masks"], losses=r["losses"])
-    io.write_json(io.join(out, "skills.json"), summary)
-    report = io.join(run, "report", "attribution-skills")
-    io.write_json(io.join(report, "summary.json"), summary)
+    io.write_json(io.join(out, "skills.json"), summary.model_dump(mode="json"))
+    report = catalog.report(run, "attribution-skills")
+    io.write_json(io.join(report, "summary.json"), summary.model_dump(mode="json"))
     io.write_bytes(io.join(report, "skills.png"), skills_figure(r))
-    io.commit(out, {"fingerprint": fp})
-    io.point_latest(io.join(run, "attribution-skills"), fp)
-    return summary
+    marker = SkillAttributionMarker(fingerprint=fp, inputs={"tokens": tokens.fingerprint}, summary=summary)
+    io.commit(out, marker.model_dump())
+    return marker
 
 
 def skills_figure(r: dict) -> bytes:

@@ -24,7 +24,6 @@ from schemas.tables import TABLES
 from tasks.common.errors import InputError
 
 MARKER = "_SUCCESS"
-LATEST = "_LATEST"  # in a stage's output parent: the fingerprint later stages read
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd"}
 FORMATS = {
     ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
@@ -45,6 +44,11 @@ def join(uri: str, *parts: str) -> str:
 def exists(uri: str) -> bool:
     fs, path = fs_path(uri)
     return fs.exists(path)
+
+
+def isdir(uri: str) -> bool:
+    fs, path = fs_path(uri)
+    return fs.isdir(path)
 
 
 def detect_format(path: str) -> tuple[str, str | None] | None:
@@ -242,17 +246,6 @@ def trusted(marker: dict | None, uri: str) -> bool:
         return parquet_rows(uri) == marker["num_rows"]
     except (OSError, pa.ArrowException):
         return False
-
-
-def point_latest(parent_uri: str, fingerprint: str) -> None:
-    """Make `<parent>/<fingerprint>` the output later stages read."""
-    write_bytes(join(parent_uri, LATEST), fingerprint.encode())
-
-
-def latest(parent_uri: str) -> str | None:
-    """The fingerprint `point_latest` last recorded under `parent_uri`, or None."""
-    pointer = join(parent_uri, LATEST)
-    return read_bytes(pointer).decode().strip() if exists(pointer) else None
 
 
 def remove(uri: str) -> None:

@@ -10,14 +10,16 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from schemas.config import DedupParams
-from schemas.refs import DedupPlan, PartitionRef
+from schemas.outputs import DedupSummary
+from schemas.refs import DedupPlan, DedupRef, DocumentsRef, PartitionRef
+from tasks.common import catalog
 from tasks.dedup import stage
 
 
 @task(name="plan-dedup", cache_policy=NO_CACHE)
-def plan_dedup(run: str, params: DedupParams, against: str | None) -> DedupPlan:
+def plan_dedup(run: str, documents: DocumentsRef, params: DedupParams, against: DedupRef | None) -> DedupPlan:
     """The documents to dedup, the earlier run's index, and whether this dedup is already committed."""
-    return stage.plan(run, params, against)
+    return stage.plan(run, documents, params, against)
 
 
 @task(name="dedup-signatures", cache_policy=NO_CACHE, tags=["cpu"], task_run_name="dedup-signatures-{k}")
@@ -27,25 +29,20 @@ def signature_partition(plan: DedupPlan, k: int, params: DedupParams) -> Partiti
 
 
 @task(name="resolve-dedup", cache_policy=NO_CACHE)
-def resolve_dedup(plan: DedupPlan, refs: list[PartitionRef], params: DedupParams, seconds: float) -> dict:
+def resolve_dedup(plan: DedupPlan, refs: list[PartitionRef], params: DedupParams, seconds: float) -> DedupRef:
     """Run-wide exact and near-duplicate decisions; attributes, index and report."""
-    marker = stage.resolve(plan, refs, params, seconds)
-    _report(plan, marker)
-    return marker["summary"]
+    return _report(plan, stage.resolve(plan, refs, params, seconds).summary)
 
 
 @task(name="load-dedup", cache_policy=NO_CACHE)
-def load_dedup(plan: DedupPlan) -> dict:
-    """The summary of a dedup that already ran with these documents and params."""
-    marker = stage.committed(plan)
-    _report(plan, marker)
-    return marker["summary"]
+def load_dedup(plan: DedupPlan) -> DedupRef:
+    """A dedup that already ran with these documents and params."""
+    return _report(plan, stage.committed(plan).summary)
 
 
-def _report(plan: DedupPlan, marker: dict) -> None:
-    stage.write_report(marker["summary"], plan.report_uri)
-    stage.mark_latest(plan)
-    s = marker["summary"]
-    rows = [{"outcome": "kept", "documents": s["kept"]}]
-    rows += [{"outcome": f"dropped: {k}", "documents": v} for k, v in s["dropped_by_reason"].items()]
-    create_table_artifact(rows, key="dedup-counts", description=f"dedup {s['fingerprint']} of {s['run']}")
+def _report(plan: DedupPlan, s: DedupSummary) -> DedupRef:
+    stage.write_report(s, plan.report)
+    rows = [{"outcome": "kept", "documents": s.kept}]
+    rows += [{"outcome": f"dropped: {k}", "documents": v} for k, v in s.dropped_by_reason.items()]
+    create_table_artifact(rows, key="dedup-counts", description=f"dedup {s.fingerprint} of {s.run}")
+    return catalog.ref(plan.run, "dedup", plan.fingerprint)

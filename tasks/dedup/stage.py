@@ -1,10 +1,10 @@
 """The dedup stage's steps over files: plan, signatures per partition, resolve. No Prefect.
 
-Layout (DESIGN.md):
-  work/dedup/<fp>/signatures/part-NNNNN/   DEDUP_SIGNATURES of one documents partition, own _SUCCESS
-  attributes/dedup/<fp>/part-NNNNN.parquet DEDUP rows aligned with documents/<ingest fp>/part-NNNNN
-  attributes/dedup/<fp>/index/             signatures of the kept documents: what `--against` reads
-  attributes/dedup/<fp>/_SUCCESS           written last: params, counts, summary
+Layout (the plan's directories, from the run catalog):
+  <work>/signatures/part-NNNNN/   DEDUP_SIGNATURES of one documents partition, own _SUCCESS
+  <out>/part-NNNNN.parquet        DEDUP rows aligned with the documents partition of the same name
+  <out>/index/                    signatures of the kept documents: what `--against` reads
+  <out>/_SUCCESS                  written last: the documents it decided, params, counts, summary
 Signatures are computed per partition (in parallel); the run-wide step reads only digests, band keys
 and shingle hashes, never text. A committed signature partition is trusted only if its file still
 has the rows its marker says; otherwise it is recomputed.
@@ -19,55 +19,54 @@ import numpy as np
 import pyarrow as pa
 
 from schemas.config import DedupParams
-from schemas.refs import DatasetRef, DedupPlan, PartitionRef
+from schemas.outputs import DedupIndexMarker, DedupMarker, DedupSummary
+from schemas.refs import DedupPlan, DedupRef, DocumentsRef, PartitionRef
 from schemas.tables import DEDUP
-from tasks.common import io
+from tasks.common import catalog, io
 from tasks.common.errors import InputError
 from tasks.common.progress import ProgressFile
 from tasks.dedup import exact, lsh, minhash
 from tasks.dedup import summary as dsummary
-from tasks.ingest import stage as ingest_stage
 
 
-def plan(run: str, params: DedupParams, against: str | None = None) -> DedupPlan:
-    """What to dedup (the run's latest ingest) and where; `done` when already committed."""
-    docs = ingest_stage.latest(run).documents
-    prior = _compatible_index(against, params) if against else None
+def plan(run: str, documents: DocumentsRef, params: DedupParams, against: DedupRef | None = None) -> DedupPlan:
+    """What to dedup and where; `done` when already committed. `against`: an earlier run's dedup."""
+    if against is not None:
+        _check_compatible(against, params)
+    docs = documents.documents
     # the documents by ingest fingerprint and partition names, not paths: the same corpus gives the same
     # fingerprint in any run directory (what makes manifests byte-identical across runs)
-    ingest_fp = docs.uri.rstrip("/").rsplit("/", 1)[-1]
-    inputs = [ingest_fp, *(f"{p.name}:{p.num_rows}" for p in docs.partitions)] + ([prior.uri] if prior else [])
-    fp = params.fingerprint(*inputs)
+    inputs = [documents.fingerprint, *(f"{p.name}:{p.num_rows}" for p in docs.partitions)]
+    fp = params.fingerprint(*inputs, *([against.index.uri] if against else []))
     offsets = tuple(int(x) for x in np.cumsum([0] + [p.num_rows for p in docs.partitions])[:-1])
-    p = DedupPlan(run=run.rstrip("/"), fingerprint=fp, documents=docs, offsets=offsets, against=prior)
-    return p.model_copy(update={"done": io.committed(p.attributes_uri) is not None})
+    p = DedupPlan(**catalog.places(run, "dedup", fp), documents=documents, offsets=offsets, against=against)
+    return p.model_copy(update={"done": io.committed(p.out) is not None})
 
 
-def _compatible_index(against: str, params: DedupParams) -> DatasetRef:
-    """The earlier run's index, if its keys and shingle sets can be compared with this run's."""
-    index, marker = latest_index(against)
-    theirs, ours = marker["minhash"], params.minhash.model_dump()
+def _check_compatible(against: DedupRef, params: DedupParams) -> None:
+    """Raise unless the earlier run's index keys and shingle sets can be compared with this run's."""
+    marker = catalog.load(against.index.uri, DedupIndexMarker)
+    theirs, ours = marker.minhash.model_dump(), params.minhash.model_dump()
     if theirs != ours:
         diff = ", ".join(f"{k}={theirs.get(k)} there, {v} here" for k, v in ours.items() if theirs.get(k) != v)
-        raise InputError(f"--against {against}: its dedup used other MinHash parameters ({diff}); rerun one of "
-                         "them with the same MinHash parameters")  # fmt: skip
-    if params.verify and not marker["verify"]:
-        raise InputError(f"--against {against}: its index was written without shingle sets (--no-verify); "
+        raise InputError(f"--against {against.run}: its dedup used other MinHash parameters ({diff}); rerun one "
+                         "of them with the same MinHash parameters")  # fmt: skip
+    if params.verify and not marker.verify:
+        raise InputError(f"--against {against.run}: its index was written without shingle sets (--no-verify); "
                          "rerun its dedup with verification, or use --no-verify here")  # fmt: skip
-    return index
 
 
 def signature_partition(p: DedupPlan, k: int, params: DedupParams) -> PartitionRef:
     """Digests, LSH band keys and shingle hash sets of documents partition k."""
-    dst = io.join(p.work_uri, "signatures", f"part-{k:05d}")
+    dst = io.join(p.work, "signatures", f"part-{k:05d}")
     uri = io.join(dst, "signatures.parquet")
-    rows = p.documents.partitions[k].num_rows
+    rows = p.documents.documents.partitions[k].num_rows
     if not io.trusted(io.committed(dst), uri):
         io.remove(dst)  # absent, uncommitted or truncated: recompute
-        docs = io.read_table(p.documents.partitions[k], ["doc_id", "text"])
+        docs = io.read_table(p.documents.documents.partitions[k], ["doc_id", "text"])
         rows = io.write_table(signature_table(docs["doc_id"], docs["text"].to_pylist(), p.offsets[k], params), uri)
         io.commit(dst, {"num_rows": rows})
-    ProgressFile(io.join(p.work_uri, "progress", f"{k:05d}.json"), rows, f"part {k}", "docs").update(rows, True)
+    ProgressFile(io.join(p.work, "progress", f"{k:05d}.json"), rows, f"part {k}", "docs").update(rows, True)
     return PartitionRef(uri=uri, num_rows=rows, table="dedup_signatures")
 
 
@@ -120,11 +119,11 @@ def decide(table: pa.Table, n_prior: int, params: DedupParams) -> dict:
             "candidate_pairs": candidates, "verified_pairs": len(pairs)}  # fmt: skip
 
 
-def resolve(p: DedupPlan, signatures: list[PartitionRef], params: DedupParams, seconds: float = 0.0) -> dict:
+def resolve(p: DedupPlan, signatures: list[PartitionRef], params: DedupParams, seconds: float = 0.0) -> DedupMarker:
     """Decide every document, write the attribute partitions, the index and the summary; commit."""
-    if (done := io.committed(p.attributes_uri)) is not None:
+    if (done := catalog.load(p.out, DedupMarker)) is not None:
         return done
-    prior = [io.read_table(r) for r in p.against.partitions] if p.against else []
+    prior = [io.read_table(r) for r in p.against.index.partitions] if p.against else []
     table = pa.concat_tables(prior + [io.read_table(r) for r in signatures])
     n_prior = sum(t.num_rows for t in prior)
     d = decide(table, n_prior, params)
@@ -135,82 +134,39 @@ def resolve(p: DedupPlan, signatures: list[PartitionRef], params: DedupParams, s
         "keep": pa.array(d["keep"]), "drop_reason": pa.array([r or None for r in d["reason"]], pa.string()),
     }, schema=DEDUP)  # fmt: skip
     parts = []
-    for doc_part, offset in zip(p.documents.partitions, p.offsets, strict=True):
+    for doc_part, offset in zip(p.documents.documents.partitions, p.offsets, strict=True):
         name = doc_part.name
-        rows = io.write_table(attrs.slice(offset, doc_part.num_rows), io.join(p.attributes_uri, name))
+        rows = io.write_table(attrs.slice(offset, doc_part.num_rows), io.join(p.out, name))
         parts.append({"name": name, "num_rows": rows})
     kept = table.slice(n_prior).filter(pa.array(d["keep"]))
-    io.write_table(kept, io.join(p.attributes_uri, "index", "part-00000.parquet"))
-    index = {"partitions": [{"name": "part-00000.parquet", "num_rows": kept.num_rows}],
-             "minhash": params.minhash.model_dump(), "verify": params.verify}  # fmt: skip
-    io.commit(io.join(p.attributes_uri, "index"), index)
+    io.write_table(kept, io.join(p.out, "index", "part-00000.parquet"))
+    index = DedupIndexMarker(partitions=[{"name": "part-00000.parquet", "num_rows": kept.num_rows}],
+                             minhash=params.minhash, verify=params.verify)  # fmt: skip
+    io.commit(io.join(p.out, "index"), index.model_dump())
     report = dsummary.build(p, params, attrs, d, seconds, _versions())
-    marker = {"fingerprint": p.fingerprint, "partitions": parts, "summary": report}
-    io.commit(p.attributes_uri, marker)
-    io.remove(p.work_uri)
-    return io.committed(p.attributes_uri)  # as a rerun will see it
+    marker = DedupMarker(
+        fingerprint=p.fingerprint,
+        partitions=parts,
+        summary=report,
+        inputs={"documents": p.documents.fingerprint, "against": p.against.uri if p.against else None},
+    )
+    io.commit(p.out, marker.model_dump())
+    io.remove(p.work)
+    return marker
 
 
 def _versions() -> dict:
     return {"datasketch": importlib.metadata.version("datasketch"), "scheme": "affine32"}
 
 
-def committed(p: DedupPlan) -> dict:
-    marker = io.committed(p.attributes_uri)
+def committed(p: DedupPlan) -> DedupMarker:
+    marker = catalog.load(p.out, DedupMarker)
     if marker is None:
-        raise InputError(f"{p.attributes_uri}: no committed dedup output here; run `skillmix dedup` first")
+        raise InputError(f"{p.out}: no committed dedup output here; run `skillmix dedup` first")
     return marker
 
 
-def write_report(summary: dict, report_uri: str) -> None:
+def write_report(summary: DedupSummary, report_uri: str) -> None:
     """summary.json and the cluster-size plot, into the run's report directory."""
-    io.write_json(io.join(report_uri, "summary.json"), summary)
+    io.write_json(io.join(report_uri, "summary.json"), summary.model_dump(mode="json"))
     io.write_bytes(io.join(report_uri, "dedup.png"), dsummary.figure(summary))
-
-
-def attributes(attributes_uri: str) -> DatasetRef:
-    """The committed dedup attribute partitions at `attributes_uri` (aligned with the documents')."""
-    marker = io.committed(attributes_uri)
-    if marker is None:
-        raise InputError(f"{attributes_uri}: no committed dedup output here; run `skillmix dedup` first")
-    return io.dataset(attributes_uri, "dedup", marker["partitions"])
-
-
-def kept_partitions(run: str) -> list[tuple[PartitionRef, PartitionRef]]:
-    """The kept-documents view later stages read: (documents partition, its dedup attributes) pairs of the
-    run's latest ingest and dedup; `read_kept` filters one pair. Nothing is copied or rewritten."""
-    docs = ingest_stage.latest(run).documents
-    attrs = attributes(latest_uri(run))
-    if [p.name for p in docs.partitions] != [p.name for p in attrs.partitions]:
-        raise InputError(f"{attrs.uri} was computed for other documents than {docs.uri}; rerun `skillmix dedup`")
-    return list(zip(docs.partitions, attrs.partitions, strict=True))
-
-
-def read_kept(doc_part: PartitionRef, attr_part: PartitionRef, columns: list[str] | None = None) -> pa.Table:
-    """The kept rows of one documents partition (rows align with its attribute partition by position)."""
-    keep = io.read_table(attr_part, ["doc_id", "keep"])
-    docs = io.read_table(doc_part, columns if columns is None or "doc_id" in columns else ["doc_id", *columns])
-    if not docs["doc_id"].equals(keep["doc_id"]):
-        raise InputError(f"{attr_part.uri} does not align with {doc_part.uri}; rerun `skillmix dedup`")
-    return docs.filter(keep["keep"])
-
-
-def mark_latest(p: DedupPlan) -> None:
-    io.point_latest(io.join(p.run, "attributes", "dedup"), p.fingerprint)
-
-
-def latest_uri(run: str) -> str:
-    fp = io.latest(io.join(run, "attributes", "dedup"))
-    if fp is None:
-        raise InputError(f"{run}: no dedup results; run `skillmix dedup --run {run}` first")
-    return io.join(run, "attributes", "dedup", fp)
-
-
-def latest_index(run: str) -> tuple[DatasetRef, dict]:
-    """The kept documents' signatures of a run's latest dedup (what `--against RUN` compares with), and the
-    index marker with the MinHash parameters they were made with."""
-    uri = io.join(latest_uri(run), "index")
-    marker = io.committed(uri)
-    if marker is None:
-        raise InputError(f"{uri}: no committed dedup index; rerun `skillmix dedup --run {run}`")
-    return io.dataset(uri, "dedup_signatures", marker["partitions"]), marker

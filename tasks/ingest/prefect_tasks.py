@@ -11,7 +11,9 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from schemas.config import IngestParams
-from schemas.refs import FileResult, IngestPlan, IngestResult
+from schemas.outputs import IngestSummary
+from schemas.refs import DocumentsRef, FileResult, IngestPlan
+from tasks.common import catalog
 from tasks.ingest import stage
 
 
@@ -29,25 +31,21 @@ def ingest_file(plan: IngestPlan, index: int, params: IngestParams) -> FileResul
 
 
 @task(name="commit-ingest", cache_policy=NO_CACHE)
-def commit_ingest(plan: IngestPlan, results: list[FileResult], params: IngestParams, seconds: float) -> IngestResult:
+def commit_ingest(plan: IngestPlan, results: list[FileResult], params: IngestParams, seconds: float) -> DocumentsRef:
     """Run-wide id check, publish documents/ and rejected/, write the report."""
-    result = stage.commit(plan, results, params, seconds)
-    _report(plan, result)
-    return result
+    return _report(plan, stage.commit(plan, results, params, seconds).summary)
 
 
 @task(name="load-ingest", cache_policy=NO_CACHE)
-def load_ingest(plan: IngestPlan) -> IngestResult:
+def load_ingest(plan: IngestPlan) -> DocumentsRef:
     """The committed output of an ingest that already ran with these inputs and params."""
-    result = stage.load(plan.documents_uri, plan.rejected_uri)
-    _report(plan, result)
-    return result
+    return _report(plan, stage.committed(plan).summary)
 
 
-def _report(plan: IngestPlan, result: IngestResult) -> None:
-    stage.write_report(result, plan.report_uri)
-    stage.mark_latest(plan)
-    s = result.summary
-    rows = [{"outcome": "kept", "records": s["kept"]}]
-    rows += [{"outcome": f"rejected: {k}", "records": v} for k, v in s["rejected_by_reason"].items() if v]
-    create_table_artifact(rows, key="ingest-counts", description=f"ingest {s['fingerprint']} of {s['run']}")
+def _report(plan: IngestPlan, s: IngestSummary) -> DocumentsRef:
+    ref = catalog.ref(plan.run, "ingest", plan.fingerprint)
+    stage.write_report(ref, s, plan.report)
+    rows = [{"outcome": "kept", "records": s.kept}]
+    rows += [{"outcome": f"rejected: {k}", "records": v} for k, v in s.rejected_by_reason.items() if v]
+    create_table_artifact(rows, key="ingest-counts", description=f"ingest {s.fingerprint} of {s.run}")
+    return ref

@@ -14,9 +14,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from schemas.config import IngestParams
-from schemas.refs import FileResult, IngestPlan, IngestResult, PartitionRef, SourceFile
+from schemas.outputs import IngestMarker, IngestSummary, RejectedMarker
+from schemas.refs import DocumentsRef, FileResult, IngestPlan, PartitionRef, SourceFile
 from schemas.tables import REJECTED
-from tasks.common import io
+from tasks.common import catalog, io
 from tasks.common.errors import InputError
 from tasks.common.progress import ProgressFile
 from tasks.ingest import ids, readers, summary
@@ -35,11 +36,17 @@ def plan(inputs: list[str], run: str, params: IngestParams) -> IngestPlan:
     files, skipped = io.discover(inputs)
     if not files:
         raise InputError(f"no readable files in {', '.join(inputs)} (skipped: {', '.join(skipped[:5])})")
-    fp = params.fingerprint(*(f.fingerprint() for f in files))
-    p = IngestPlan(run=run.rstrip("/"), fingerprint=fp, files=tuple(files), skipped=tuple(skipped))
-    if io.committed(p.documents_uri) is not None:
+    fp = fingerprint(files, params)
+    p = IngestPlan(**catalog.places(run, "ingest", fp), rejected=catalog.rejected(run, fp), given=tuple(inputs),
+                   files=tuple(files), skipped=tuple(skipped))  # fmt: skip
+    if io.committed(p.out) is not None:
         return p.model_copy(update={"done": True})  # no need to cut files into ranges (a full read)
     return p.model_copy(update={"files": tuple(u for f in files for u in _units(f, params))})
+
+
+def fingerprint(files: list[SourceFile], params: IngestParams) -> str:
+    """An ingest's fingerprint: its params and every input file's name, format, size and version."""
+    return params.fingerprint(*(f.fingerprint() for f in files))
 
 
 def _units(f: SourceFile, params: IngestParams) -> list[SourceFile]:
@@ -51,11 +58,11 @@ def _units(f: SourceFile, params: IngestParams) -> list[SourceFile]:
 
 
 def file_uri(p: IngestPlan, index: int) -> str:
-    return io.join(p.work_uri, "files", f"{index:05d}")
+    return io.join(p.work, "files", f"{index:05d}")
 
 
 def progress_uri(p: IngestPlan, index: int) -> str:
-    return io.join(p.work_uri, "progress", f"{index:05d}.json")
+    return io.join(p.work, "progress", f"{index:05d}.json")
 
 
 def _records(src: SourceFile, stream, raw, spec: RecordSpec, tally: readers.Tally):
@@ -166,66 +173,47 @@ def _place(staged: list[tuple[PartitionRef, str]], keep: dict[int, pa.Array]) ->
     return parts
 
 
-def commit(p: IngestPlan, results: list[FileResult], params: IngestParams, seconds: float = 0.0) -> IngestResult:
+def commit(p: IngestPlan, results: list[FileResult], params: IngestParams, seconds: float = 0.0) -> IngestMarker:
     """Settle id uniqueness over all files, check the reject rate, and publish the run's output.
 
     Rerunnable after a crash at any point: decisions are recomputed from the same staged data.
     """
-    if (done := io.committed(p.documents_uri)) is not None:
-        return load(p.documents_uri, p.rejected_uri, done)
-    docs = _staged(results, "documents", p.documents_uri)
-    rejects = _staged(results, "rejected", p.rejected_uri)
+    if (done := catalog.load(p.out, IngestMarker)) is not None:
+        return done
+    docs = _staged(results, "documents", p.out)
+    rejects = _staged(results, "rejected", p.rejected)
     dups = ids.duplicate_positions([io.read_table(r, ["doc_id"])["doc_id"].combine_chunks() for r, _ in docs])
     losers = _duplicate_rejects([r for r, _ in docs], dups)
     counts = summary.counts(results, dups.num_rows)
     if counts["records"] and counts["rejected"] > params.max_reject_fraction * counts["records"]:
-        raise RejectRateError(summary.reject_rate_message(counts, params, p.work_uri))
+        raise RejectRateError(summary.reject_rate_message(counts, params, p.work))
     doc_parts = _place(docs, {k: v[0] for k, v in losers.items()})
     rej_parts = _place(rejects, {})
     if losers:
         extra = pa.concat_tables([rows for _, rows in losers.values()])
         name = f"part-{len(rejects):05d}.parquet"
-        io.write_table(extra, io.join(p.rejected_uri, name))
+        io.write_table(extra, io.join(p.rejected, name))
         rej_parts.append({"name": name, "num_rows": extra.num_rows})
-    documents = io.dataset(p.documents_uri, "documents", doc_parts)
+    documents = io.dataset(p.out, "documents", doc_parts)
     sources = [io.read_table(r, ["source", "n_bytes"]) for r in documents.partitions]
     report = summary.build(p, results, counts, params, sources, seconds)
-    io.commit(p.rejected_uri, {"fingerprint": p.fingerprint, "partitions": rej_parts})
-    io.commit(p.documents_uri, {"fingerprint": p.fingerprint, "partitions": doc_parts, "summary": report})
-    io.remove(p.work_uri)
-    return load(p.documents_uri, p.rejected_uri, io.committed(p.documents_uri))
+    io.commit(p.rejected, RejectedMarker(fingerprint=p.fingerprint, partitions=rej_parts).model_dump())
+    marker = IngestMarker(fingerprint=p.fingerprint, partitions=doc_parts, summary=report)
+    io.commit(p.out, marker.model_dump())
+    io.remove(p.work)
+    return marker
 
 
-def load(documents_uri: str, rejected_uri: str, marker: dict | None = None) -> IngestResult:
-    """The committed result of an ingest run, from its markers."""
-    marker = marker or io.committed(documents_uri)
-    rejected = io.committed(rejected_uri)
-    if marker is None or rejected is None:
-        raise InputError(f"{documents_uri}: no committed ingest output here; run `skillmix ingest` first")
-    return IngestResult(
-        documents=io.dataset(documents_uri, "documents", marker["partitions"]),
-        rejected=io.dataset(rejected_uri, "rejected", rejected["partitions"]),
-        summary=marker["summary"],
-    )
+def committed(p: IngestPlan) -> IngestMarker:
+    """The marker of an ingest that already ran with these inputs and params."""
+    marker = catalog.load(p.out, IngestMarker)
+    if marker is None:
+        raise InputError(f"{p.out}: no committed ingest output here; run `skillmix ingest` first")
+    return marker
 
 
-def mark_latest(p: IngestPlan) -> None:
-    """Point `<run>/documents/_LATEST` at this plan's output: what later stages read."""
-    io.point_latest(io.join(p.run, "documents"), p.fingerprint)
-
-
-def latest(run: str) -> IngestResult:
-    """The run's most recently committed ingest output (what later stages read)."""
-    fp = io.latest(io.join(run, "documents"))
-    if fp is None:
-        raise InputError(f"{run}: no ingested documents; run `skillmix ingest INPUT... --run {run}` first")
-    return load(io.join(run, "documents", fp), io.join(run, "rejected", fp))
-
-
-def write_report(result: IngestResult, report_uri: str) -> str:
+def write_report(documents: DocumentsRef, s: IngestSummary, report_uri: str) -> None:
     """summary.json (always) and the documents/rejects plot, into the run's report directory."""
-    io.write_json(io.join(report_uri, "summary.json"), result.summary)
-    sources = [io.read_table(r, ["source", "n_bytes"]) for r in result.documents.partitions]
-    png = summary.figure(result.summary, sources)
-    io.write_bytes(io.join(report_uri, "ingest.png"), png)
-    return io.join(report_uri, "summary.json")
+    io.write_json(io.join(report_uri, "summary.json"), s.model_dump(mode="json"))
+    sources = [io.read_table(r, ["source", "n_bytes"]) for r in documents.documents.partitions]
+    io.write_bytes(io.join(report_uri, "ingest.png"), summary.figure(s, sources))

@@ -1,4 +1,4 @@
-"""Ingest counts, summary.json content and the ingest plot. Pure: values in, dict / PNG bytes out."""
+"""Ingest counts, the stage summary and the ingest plot. Pure: values in, a summary / PNG bytes out."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from schemas.config import IngestParams
+from schemas.outputs import IngestSummary
 from schemas.refs import FileResult, IngestPlan
 from tasks.common import plots
 from tasks.ingest.records import REASONS
@@ -41,8 +42,8 @@ def reject_rate_message(c: dict, params: IngestParams, staged: str) -> str:
 
 def build(
     p: IngestPlan, results: list[FileResult], c: dict, params: IngestParams, sources: list[pa.Table], seconds: float
-) -> dict:
-    """The content of report/ingest/summary.json."""
+) -> IngestSummary:
+    """The stage's summary (report/ingest/summary.json)."""
     by_source: Counter[str] = Counter()
     for t in sources:
         by_source.update(t["source"].to_pylist())
@@ -54,34 +55,35 @@ def build(
         f["tasks"] += 1
         f["rejected"].update(r.rejected_by_reason)
     whole = {f.rel: f for f in p.files if f.start == 0}
-    return {
-        "stage": "ingest", "run": p.run, "fingerprint": p.fingerprint, "params": params.model_dump(),
+    return IngestSummary.model_validate({
+        "run": p.run, "fingerprint": p.fingerprint, "params": params, "given": list(p.given),
         **c,
         "kept_text_bytes": int(sum(int(pc.sum(t["n_bytes"]).as_py() or 0) for t in sources)),
         "bytes_in": sum(f.size for f in whole.values()),
         "seconds": round(seconds, 2),
-        "documents": p.documents_uri, "rejected_uri": p.rejected_uri,
+        "documents": p.out, "rejected_uri": p.rejected,
         "kept_by_source": dict(sorted(by_source.items())),
         "inputs": [
             {"uri": f.uri, "rel": f.rel, "format": f.format, "compression": f.compression, "size": f.size,
+             "version": f.version,
              "records": per_file[rel]["records"], "kept_before_id_check": per_file[rel]["kept_before_id_check"],
              "tasks": per_file[rel]["tasks"], "rejected_by_reason": dict(per_file[rel]["rejected"])}
             for rel, f in whole.items()
         ],
         "skipped_files": list(p.skipped),
-    }  # fmt: skip
+    })  # fmt: skip
 
 
-def figure(s: dict, sources: list[pa.Table]) -> bytes:
+def figure(s: IngestSummary, sources: list[pa.Table]) -> bytes:
     """PNG: documents per source, document length distribution per source, rejects per reason."""
     plt = plots.pyplot()
     table = pa.concat_tables(sources) if sources else pa.table({"source": [], "n_bytes": []})
     src = np.asarray(table["source"].to_pylist(), dtype=object)
     nbytes = np.asarray(table["n_bytes"].to_pylist(), dtype=float)
-    names = sorted(s["kept_by_source"], key=lambda k: -s["kept_by_source"][k])
+    names = sorted(s.kept_by_source, key=lambda k: -s.kept_by_source[k])
     fig, (a, b, c) = plt.subplots(1, 3, figsize=(15, 4.2))
-    a.barh(names[::-1], [s["kept_by_source"][n] for n in names[::-1]], color="#4c72b0")
-    a.set_title(f"kept documents by source ({s['kept']:,})")
+    a.barh(names[::-1], [s.kept_by_source[n] for n in names[::-1]], color="#4c72b0")
+    a.set_title(f"kept documents by source ({s.kept:,})")
     lo, hi = max(nbytes.min(initial=1), 1), max(nbytes.max(initial=10), 10)
     bins = np.logspace(np.log10(lo), np.log10(max(hi, lo * 1.01)), 40)
     for n in names[:8]:
@@ -93,13 +95,13 @@ def figure(s: dict, sources: list[pa.Table]) -> bytes:
     b.set_title("document sizes")
     if names:
         b.legend(fontsize=8)
-    reasons = {k: v for k, v in s["rejected_by_reason"].items() if v}
+    reasons = {k: v for k, v in s.rejected_by_reason.items() if v}
     if reasons:
         c.barh(list(reasons)[::-1], list(reasons.values())[::-1], color="#c44e52")
     else:
         c.text(0.5, 0.5, "no rejected records", ha="center", va="center", transform=c.transAxes)
         c.set_axis_off()
-    c.set_title(f"rejected records by reason ({s['rejected']:,})")
-    total = f"{s['records']:,} records = {s['kept']:,} kept + {s['rejected']:,} rejected"
-    fig.suptitle(f"ingest {s['fingerprint']}: {total}")
+    c.set_title(f"rejected records by reason ({s.rejected:,})")
+    total = f"{s.records:,} records = {s.kept:,} kept + {s.rejected:,} rejected"
+    fig.suptitle(f"ingest {s.fingerprint}: {total}")
     return plots.png(fig)

@@ -5,20 +5,8 @@ from __future__ import annotations
 
 import base64
 import html
-from dataclasses import dataclass, field
 
-
-@dataclass
-class Section:
-    """One part of the report. `missing`: why it is empty and the command that fills it."""
-
-    id: str
-    title: str
-    facts: list[tuple[str, str]] = field(default_factory=list)
-    tables: list[tuple[str, list[str], list[list]]] = field(default_factory=list)  # caption, header, rows
-    figures: list[tuple[str, bytes]] = field(default_factory=list)  # caption, PNG
-    missing: str | None = None
-
+from tasks.report.sections import Section, text
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
@@ -31,13 +19,8 @@ figure{margin:1em 0}img{max-width:100%}figcaption{font-size:.85em;color:#555}
 
 
 def _cell(v) -> str:
-    if isinstance(v, bool) or v is None:
-        return f"<td>{html.escape(str(v))}</td>"
-    if isinstance(v, int):
-        return f'<td class="n">{v:,}</td>'
-    if isinstance(v, float):
-        return f'<td class="n">{v:.4g}</td>'
-    return f"<td>{html.escape(str(v))}</td>"
+    number = isinstance(v, int | float) and not isinstance(v, bool)
+    return f'<td class="n">{text(v)}</td>' if number else f"<td>{html.escape(text(v))}</td>"
 
 
 def render(title: str, subtitle: str, sections: list[Section]) -> str:
@@ -49,6 +32,7 @@ def render(title: str, subtitle: str, sections: list[Section]) -> str:
         out.append(f'<section id="{s.id}"><h2>{html.escape(s.title)}</h2>')
         if s.missing:
             out.append(f'<p class="missing">{html.escape(s.missing)}</p>')
+        out += [f"<p>{html.escape(n)}</p>" for n in s.notes]
         if s.facts:
             out.append("<table>" + "".join(f"<tr><th>{html.escape(k)}</th>{_cell(v)}</tr>" for k, v in s.facts)
                        + "</table>")  # fmt: skip
@@ -72,6 +56,7 @@ def markdown(title: str, sections: list[Section]) -> str:
         out.append(f"\n## {s.title}")
         if s.missing:
             out.append(f"_{s.missing}_")
+        out += [f"\n{n}" for n in s.notes]
         if s.facts:
             out += ["| | |", "|---|---|"] + [f"| {k} | {_md(v)} |" for k, v in s.facts]
         for caption, header, rows in s.tables:
@@ -82,8 +67,4 @@ def markdown(title: str, sections: list[Section]) -> str:
 
 
 def _md(v) -> str:
-    if isinstance(v, int) and not isinstance(v, bool):
-        return f"{v:,}"
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    return str(v).replace("|", "\\|")
+    return text(v).replace("|", "\\|")

@@ -1,116 +1,76 @@
-"""`skillmix report`: RUN/report/<stage>/ summaries and figures, the run's mixtures and latest manifest ->
-RUN/report/report.html (self-contained) and its Markdown twin. Reads files, writes the page; no Prefect."""
+"""`skillmix report`: every stage's latest output (from the run catalog), rendered by tasks.report.sections with
+the figures the stages wrote -> RUN/report/report.html (self-contained) and its Markdown twin. Reads files, writes
+the page; no Prefect."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from tasks.common import io, plots
+from schemas.mixture import MixtureDoc
+from schemas.outputs import ReportPage, SkillsDoc, SkillsGraphSummary, Verified
+from schemas.refs import StageRef
+from tasks.common import catalog, io, plots
 from tasks.common.errors import InputError
-from tasks.report.html import Section, markdown, render
+from tasks.report import sections, status
+from tasks.report.html import markdown, render
+from tasks.report.sections import Section
+
+TITLES = {"status": "Status", "ingest": "Ingest", "dedup": "Deduplication", "skills": "Skills", "tokens": "Tokens",
+          "mixtures": "Mixtures", "law": "BiMix law fit", "skills-graph": "Skills graph",
+          "attribution": "Attribution", "budget": "Token budget (latest manifest)"}  # fmt: skip
 
 
-def _summary(run: str, stage: str) -> dict | None:
-    uri = io.join(run, "report", stage, "summary.json")
-    return io.read_json(uri) if io.exists(uri) else None
+def _latest(run: str, stage: str) -> StageRef | None:
+    try:
+        return catalog.latest(run, stage)
+    except InputError:
+        return None
 
 
 def _figures(run: str, *names: tuple[str, str]) -> list[tuple[str, bytes]]:
     out = []
     for rel, caption in names:
-        uri = io.join(run, "report", rel)
+        uri = io.join(catalog.report(run), rel)
         if io.exists(uri):
             out.append((caption, io.read_bytes(uri)))
     return out
 
 
-def _todo(section: Section, command: str) -> Section:
-    section.missing = f"not run yet: {command}"
-    return section
-
-
-def ingest(run: str) -> Section:
-    sec, s = Section("ingest", "Ingest"), _summary(run, "ingest")
-    if s is None:
-        return _todo(sec, f"skillmix ingest INPUT... --run {run}")
-    sec.facts = [("input records", s["records"]), ("kept", s["kept"]), ("rejected", s["rejected"]),
-                 ("counts add up", s["counts_add_up"]), ("bytes read", s["bytes_in"]),
-                 ("input files", len(s["inputs"])), ("documents", s["documents"])]  # fmt: skip
-    rejected = sorted((k, v) for k, v in s["rejected_by_reason"].items() if v) or [("none", 0)]
-    sec.tables = [("rejected by reason", ["reason", "records"], rejected),
-                  ("kept by source", ["source", "documents"], sorted(s["kept_by_source"].items()))]  # fmt: skip
-    sec.figures = _figures(run, ("ingest/ingest.png", "ingest"))
+def _titled(sec: Section, id_: str) -> Section:
+    sec.id, sec.title = id_, f"{TITLES[id_]}" + (f": {sec.title}" if sec.title and not sec.missing else "")
     return sec
 
 
-def dedup(run: str) -> Section:
-    sec, s = Section("dedup", "Deduplication"), _summary(run, "dedup")
-    if s is None:
-        return _todo(sec, f"skillmix dedup --run {run}")
-    sec.facts = [("documents in", s["documents_in"]), ("kept", s["kept"]), ("dropped", s["dropped"]),
-                 ("counts add up", s["counts_add_up"]), ("LSH", f"{s['bands']} bands x {s['rows']} rows"),
-                 ("candidate pairs", s["candidate_pairs"]), ("deduplicated against", s["against"] or "none"),
-                 ("MinHash", f"{s['scheme']}, datasketch {s['datasketch']}")]  # fmt: skip
-    sec.tables = [("dropped by reason", ["reason", "documents"], sorted(s["dropped_by_reason"].items()))]
-    sec.figures = _figures(run, ("dedup/dedup.png", "dedup"))
-    return sec
+def _stage(run: str, stage: str, render_, figures: tuple = ()) -> Section:
+    ref = _latest(run, stage)
+    if ref is None:
+        return _titled(sections.todo(stage, "", catalog.command(stage, run)), stage)
+    sec = render_(ref)
+    sec.figures = _figures(run, *figures)
+    return _titled(sec, stage)
 
 
-def skills(run: str) -> Section:
-    sec, s = Section("skills", "Skills"), _summary(run, "skills")
-    if s is None:
-        return _todo(sec, f"skillmix skills --run {run}")
-    entries = io.read_json(io.join(run, "report", "skills", "skills.json"))["skills"]
-    sec.facts = [("skills", s["k"]), ("method", s["method"]), ("documents", s["documents_in"]),
-                 ("embedded now / reused", f"{s['embedded']:,} / {s['reused']:,}")]  # fmt: skip
-    sec.tables = [("skills", ["skill", "label", "documents", "share"],
-                   [[e["id"], e["label"], e["documents"], round(e["share"], 4)] for e in entries])]  # fmt: skip
-    sec.figures = _figures(
-        run,
-        ("skills/skills_map.png", "skill map (embeddings in 2-D)"),
-        ("skills/skill_sizes.png", "skill sizes"),
-        ("skills/skills_vs_label.png", "skills vs label"),
-    )
-    return sec
+def _skills(ref: StageRef) -> Section:
+    return sections.skills(catalog.summary(ref), SkillsDoc.model_validate(io.read_json(ref.skills_json)).skills)
 
 
-def skills_graph(run: str) -> Section:
-    sec = Section("skills-graph", "Skills graph")
-    sec.figures = _figures(run, ("skills-graph/graph.png", "Skill-It skills graph"))
-    return sec if sec.figures else _todo(sec, f"skillmix skills-graph --run {run}")
-
-
-def _mixtures(run: str) -> list[dict]:
+def mixture_docs(run: str) -> list[MixtureDoc]:
     """The committed mixtures over the run's current skills (older ones were over other skills)."""
-    skills = (_summary(run, "skills") or {}).get("fingerprint")
-    docs = []
-    for uri in io.glob(io.join(run, "mixture", "*", "mixture.json")):
-        if io.committed(uri.rsplit("/", 1)[0]) is not None:
-            doc = io.read_json(uri)
-            if skills is None or doc["provenance"]["skills"] == skills:
-                docs.append(doc)
-    return sorted(docs, key=lambda d: (d["method"], d["fingerprint"]))
+    skills = catalog.latest_fp(run, "skills")
+    docs = [catalog.mixture_doc(catalog.mixture_json(run, fp)) for fp in catalog.fingerprints(run, "mix")]
+    return sorted((d for d in docs if skills is None or d.provenance.skills == skills),
+                  key=lambda d: (d.method, d.fingerprint))  # fmt: skip
 
 
-def mixtures(run: str, docs: list[dict]) -> Section:
-    sec = Section("mixtures", "Mixtures")
+def mixtures(run: str, docs: list[MixtureDoc]) -> Section:
     if not docs:
-        return _todo(sec, f"skillmix mix --run {run} --method M")
-    names = [f"{d['method']}{' + dsdm' if d.get('selection') else ''} {d['fingerprint']}" for d in docs]
-    k = max(len(d["weights"]) for d in docs)
-    sec.tables = [("weight per skill of every mixture of the run", ["skill", *names],
-                   [[i, *[round(d["weights"][i], 4) if i < len(d["weights"]) else "" for d in docs]]
-                    for i in range(k)])]  # fmt: skip
-    sec.figures = [("weights of the run's mixtures", mixture_figure(names, [d["weights"] for d in docs]))]
-    proxies = _summary(run, "proxies")
-    if proxies:
-        sec.tables.append(("proxy runs: average per-skill validation loss", ["mixture", "mean", "std", "seeds",
-                           f"vs {proxies['baseline']}", "wins"],
-                           [[r["mixture"], r["mean"], r["std"], len(r["seeds"]), r.get("mean_diff", ""),
-                             f"{r['wins']}/{r['paired_seeds']}" if "wins" in r else ""]
-                            for r in proxies["mixtures"]]))  # fmt: skip
+        return _titled(sections.todo("mixtures", "", f"skillmix mix --run {run} --method M"), "mixtures")
+    sec = sections.mixtures(docs)
+    sec.figures = [("weights of the run's mixtures", mixture_figure(sec.tables[0][1][1:], [d.weights for d in docs]))]
+    if (ref := _latest(run, "proxies")) is not None:
+        sec.tables += sections.proxies(catalog.summary(ref)).tables
         sec.figures += _figures(run, ("proxies/proxies.png", "proxy runs per mixture"))
-    return sec
+    return _titled(sec, "mixtures")
 
 
 def mixture_figure(names: list[str], weights: list[list[float]]) -> bytes:
@@ -128,66 +88,76 @@ def mixture_figure(names: list[str], weights: list[list[float]]) -> bytes:
     return plots.png(fig)
 
 
-def law(run: str, docs: list[dict]) -> Section:
-    sec = Section("law", "BiMix law fit")
-    fits = [d for d in docs if d.get("law")]
+def law(run: str, docs: list[MixtureDoc]) -> Section:
+    fits = [d for d in docs if d.law]
     if not fits:
-        return _todo(sec, f"skillmix mix --run {run} --method bimix")
-    for d in fits:
-        a = d["law"]
-        r2 = a["r2_log_loss"]
-        sec.facts += [(f"{d['fingerprint']}: R^2 of log L per skill", f"{min(r2):.3f} - {max(r2):.3f}"),
-                      (f"{d['fingerprint']}: held-out {a['holdout']['mixture']} MAPE", f"{a['holdout']['mape']:.2%}"),
-                      (f"{d['fingerprint']}: target steps", a["target_steps"])]  # fmt: skip
-    last = fits[-1]["law"]
-    sec.tables = [("predicted mean loss at the target steps (and measured, for the design)", ["mixture",
-                   "predicted", "measured"], [[n, v, last["design"].get(n, {}).get("measured_final_mean", "")]
-                                             for n, v in last["predicted_mean"].items()])]  # fmt: skip
+        return _titled(sections.todo("law", "", f"skillmix mix --run {run} --method bimix"), "law")
+    sec = sections.laws(fits)
+    sec.title = ""
     sec.figures = _figures(run, ("mix/bimix.png", "measured and fitted curves per skill; held-out mixture"))
-    return sec
+    return _titled(sec, "law")
+
+
+def skills_graph(run: str) -> Section:
+    uri = io.join(catalog.report(run, "skills-graph"), "summary.json")
+    if not io.exists(uri):
+        return _titled(sections.todo("skills-graph", "", f"skillmix skills-graph --run {run}"), "skills-graph")
+    sec = sections.skills_graph(
+        SkillsGraphSummary.model_validate(io.read_json(uri)), catalog.report(run, "skills-graph")
+    )
+    sec.figures = _figures(run, ("skills-graph/graph.png", "Skill-It skills graph"))
+    return _titled(sec, "skills-graph")
+
+
+def verified(run: str, fingerprint: str) -> Verified | None:
+    """The verification the curate flow recorded, if it was of the emit `fingerprint` (by its directory's name, so a
+    run directory that was moved keeps it)."""
+    uri = io.join(catalog.report(run, "emit"), "verified.json")
+    v = Verified.model_validate(io.read_json(uri)) if io.exists(uri) else None
+    return v if v is not None and v.manifest.rsplit("/", 2)[-2] == fingerprint else None
 
 
 def budget(run: str) -> Section:
-    sec = Section("budget", "Token budget (latest manifest)")
-    fp = io.latest(io.join(run, "shards"))
-    if fp is None:
-        return _todo(sec, f"skillmix emit --run {run}")
-    uri = io.join(run, "shards", fp, "manifest.json")
-    m = io.read_json(uri)
-    sec.facts = [("manifest", uri), ("mixture", f"{m['mixture']['method']} {m['mixture']['fingerprint']}"),
-                 ("token budget", m["token_budget"]), ("formats", ", ".join(m["formats"])),
-                 ("sequence length", m["seq_len"]), ("tokenizer vocabulary", m["tokenizer"]["vocab_size"])]  # fmt: skip
-    sec.tables = [("per skill", ["skill", "label", "weight", "tokens available", "tokens to draw", "repeat", "shards"],
-                   [[s["skill"], s["label"], round(s["weight"], 4), s["tokens_available"], s["tokens_to_draw"],
-                     s["repeat_factor"], len(s["shards"])] for s in m["skills"]])]  # fmt: skip
-    return sec
+    ref = _latest(run, "emit")
+    if ref is None:
+        return _titled(sections.todo("budget", "", f"skillmix emit --run {run}"), "budget")
+    return _titled(sections.manifest(catalog.summary(ref), ref.manifest, verified(run, ref.fingerprint)), "budget")
 
 
-def sections(run: str) -> list[Section]:
-    docs = _mixtures(run)
-    return [ingest(run), dedup(run), skills(run), skills_graph(run), mixtures(run, docs), law(run, docs), budget(run)]
+def all_sections(run: str) -> list[Section]:
+    docs = mixture_docs(run)
+    return [
+        _titled(sections.status(status.status(run)), "status"),
+        _stage(run, "ingest", lambda r: sections.ingest(catalog.summary(r)), (("ingest/ingest.png", "ingest"),)),
+        _stage(run, "dedup", lambda r: sections.dedup(catalog.summary(r)), (("dedup/dedup.png", "dedup"),)),
+        _stage(run, "skills", _skills, (("skills/skills_map.png", "skill map (embeddings in 2-D)"),
+                                        ("skills/skill_sizes.png", "skill sizes"),
+                                        ("skills/skills_vs_label.png", "skills vs label"))),
+        _stage(run, "tokens", lambda r: sections.tokens(catalog.summary(r))),
+        mixtures(run, docs),
+        law(run, docs),
+        skills_graph(run),
+        _stage(run, "attribution", lambda r: sections.attribution(catalog.summary(r)),
+               (("attribution/attribution.png", "attribution scores"),)),
+        budget(run),
+    ]  # fmt: skip
 
 
 def check(run: str) -> None:
     """Raise InputError unless some stage of `run` has reported."""
-    if not io.exists(io.join(run, "report")):
-        raise InputError(f"{run}: no stage has reported yet (no {io.join(run, 'report')}); run `skillmix run` or a "
+    if not io.exists(catalog.report(run)):
+        raise InputError(f"{run}: no stage has reported yet (no {catalog.report(run)}); run `skillmix run` or a "
                          "stage first")  # fmt: skip
 
 
-def write(run: str) -> dict:
-    """Write RUN/report/report.html and report.md; {html, markdown, markdown_text, sections: {id: present}}."""
+def write(run: str) -> tuple[ReportPage, str]:
+    """Write RUN/report/report.html and report.md; (what was written, the Markdown text)."""
     check(run)
-    secs = sections(run)
+    secs = all_sections(run)
     title = f"skillmix run report: {run}"
     page = render(title, "Every stage's counts, figures and the manifest's token budget.", secs)
-    html_uri, md_uri = io.join(run, "report", "report.html"), io.join(run, "report", "report.md")
+    html_uri, md_uri = catalog.report_page(run), io.join(catalog.report(run), "report.md")
     md = markdown(title, secs)
     io.write_bytes(html_uri, page.encode())
     io.write_bytes(md_uri, md.encode())
-    return {
-        "html": html_uri,
-        "markdown": md_uri,
-        "markdown_text": md,
-        "sections": {s.id: s.missing is None for s in secs},
-    }
+    return ReportPage(html=html_uri, markdown=md_uri, sections={s.id: s.missing is None for s in secs}), md

@@ -10,16 +10,17 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from schemas.config import EmbedParams, SkillsParams
-from schemas.refs import PartitionRef, SkillsPlan
-from tasks.common import io
+from schemas.outputs import SkillsDoc, SkillsSummary
+from schemas.refs import DedupRef, PartitionRef, SkillsPlan, SkillsRef
+from tasks.common import catalog, io
 from tasks.skills import stage
 from tasks.skills import summary as ssummary
 
 
 @task(name="plan-skills", cache_policy=NO_CACHE)
-def plan_skills(run: str, embed: EmbedParams, params: SkillsParams) -> SkillsPlan:
+def plan_skills(run: str, dedup: DedupRef, embed: EmbedParams, params: SkillsParams) -> SkillsPlan:
     """The kept documents, the model's identity, and whether these skills are already committed."""
-    return stage.plan(run, embed, params)
+    return stage.plan(run, dedup, embed, params)
 
 
 @task(name="embed-partition", cache_policy=NO_CACHE, tags=["cpu"], task_run_name="embed-partition-{k}")
@@ -30,25 +31,22 @@ def embed_partition(plan: SkillsPlan, k: int, embed: EmbedParams) -> PartitionRe
 
 @task(name="cluster-skills", cache_policy=NO_CACHE)
 def cluster_skills(plan: SkillsPlan, refs: list[PartitionRef], embed: EmbedParams, params: SkillsParams,
-                   seconds: float) -> dict:  # fmt: skip
+                   seconds: float) -> SkillsRef:  # fmt: skip
     """Run-wide: skills, SemDeDup, labels, report."""
-    marker = stage.resolve(plan, refs, embed, params, seconds)
-    _report(plan, marker)
-    return marker["summary"]
+    return _report(plan, stage.resolve(plan, refs, embed, params, seconds).summary)
 
 
 @task(name="load-skills", cache_policy=NO_CACHE)
-def load_skills(plan: SkillsPlan) -> dict:
-    """The summary of skills already computed for these documents, model and params."""
-    marker = stage.committed(plan)
-    _report(plan, marker)
-    return marker["summary"]
+def load_skills(plan: SkillsPlan) -> SkillsRef:
+    """Skills already computed for these documents, model and params."""
+    return _report(plan, stage.committed(plan).summary)
 
 
-def _report(plan: SkillsPlan, marker: dict) -> None:
-    figures = stage.write_report(plan, marker["summary"])
-    stage.mark_latest(plan)
-    skills = io.read_json(io.join(plan.attributes_uri, "skills.json"))["skills"]
-    text = ssummary.markdown(marker["summary"], skills)
-    text += "\nFigures: " + ", ".join(f"`{io.join(plan.report_uri, f)}`" for f in figures) + "\n"
+def _report(plan: SkillsPlan, s: SkillsSummary) -> SkillsRef:
+    figures = stage.write_report(plan, s)
+    ref = catalog.ref(plan.run, "skills", plan.fingerprint)
+    skills = SkillsDoc.model_validate(io.read_json(ref.skills_json)).skills
+    text = ssummary.markdown(s, skills)
+    text += "\nFigures: " + ", ".join(f"`{io.join(plan.report, f)}`" for f in figures) + "\n"
     create_markdown_artifact(text, key="skills", description=f"skills {plan.fingerprint} of {plan.run}")
+    return ref

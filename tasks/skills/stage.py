@@ -1,13 +1,13 @@
 """The skills stage's steps over files: plan, embed per partition, cluster run-wide. No Prefect.
 
-Layout (DESIGN.md):
-  attributes/embeddings/<efp>/<dedup fp>/part-NNNNN/   EMBEDDINGS of one partition's kept documents, own _SUCCESS
-  attributes/skills/<fp>/part-NNNNN.parquet           SKILLS rows, kept documents of documents partition NNNNN
-  attributes/skills/<fp>/skills.json                  labels, sizes, examples, centroids
-  attributes/skills/<fp>/_SUCCESS                     written last: params, counts, summary
-`efp` covers the embedding params and the model's files; `fp` also covers the skills params and the
-kept documents. Embeddings are reused by (doc_id, text digest) from every committed partition under
-`attributes/embeddings/<efp>/`, so a grown corpus (a new ingest and dedup in the same run) embeds only
+Layout (the plan's directories, from the run catalog):
+  <embeddings>/part-NNNNN/       EMBEDDINGS of one partition's kept documents, own _SUCCESS
+  <out>/part-NNNNN.parquet       SKILLS rows, kept documents of documents partition NNNNN
+  <out>/skills.json              labels, sizes, examples, centroids
+  <out>/_SUCCESS                 written last: the dedup it read, params, counts, summary
+The embeddings' fingerprint covers the embedding params and the model's files; `fp` also covers the skills
+params and the kept documents. Embeddings are reused by (doc_id, text digest) from every committed partition
+under the plan's `embeddings_root`, so a grown corpus (a new ingest and dedup in the same run) embeds only
 documents not seen before, and a new k or SemDeDup threshold embeds nothing.
 """
 
@@ -22,15 +22,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from schemas.config import EmbedParams, SkillsParams
-from schemas.refs import DatasetRef, PartitionRef, SkillsPlan
+from schemas.outputs import DedupMarker, EmbeddingsPartMarker, SkillsDoc, SkillsMarker, SkillsSummary
+from schemas.refs import DedupRef, PartitionRef, SkillsPlan
 from schemas.tables import EMBEDDINGS, SKILLS
-from tasks.common import io
+from tasks.common import catalog, io, views
 from tasks.common.errors import InputError
 from tasks.common.progress import ProgressFile
 from tasks.common.text import excerpt
 from tasks.dedup import exact
-from tasks.dedup import stage as dedup_stage
-from tasks.ingest import stage as ingest_stage
 from tasks.skills import cluster, encoder
 from tasks.skills import summary as ssummary
 
@@ -39,41 +38,41 @@ MAP_POINTS = 3_000  # documents drawn on the 2-D map
 DOC_COLUMNS = ("source", "file")  # documents columns --group-by and the label field may name; else a meta key
 
 
-def plan(run: str, embed: EmbedParams, params: SkillsParams) -> SkillsPlan:
-    """The kept documents of the run's latest dedup, and where their embeddings and skills go."""
-    dedup_stage.kept_partitions(run)  # fails, naming the step to rerun, unless dedup matches the documents
-    docs = ingest_stage.latest(run).documents
-    dedup_uri = dedup_stage.latest_uri(run)
+def plan(run: str, dedup: DedupRef, embed: EmbedParams, params: SkillsParams) -> SkillsPlan:
+    """The documents `dedup` kept, and where their embeddings and skills go."""
+    docs, attrs = dedup.documents.documents, dedup.attributes
+    if [p.name for p in docs.partitions] != [p.name for p in attrs.partitions]:
+        raise InputError(f"{attrs.uri} was computed for other documents than {docs.uri}; rerun `skillmix dedup`")
     model_id = encoder.identity(embed.model)  # a missing model fails here, before any work
     efp = embed.fingerprint(model_id)
-    dfp = dedup_uri.rstrip("/").rsplit("/", 1)[-1]
-    fp = params.fingerprint(efp, dfp)
-    p = SkillsPlan(run=run.rstrip("/"), fingerprint=fp, documents=docs, dedup=dedup_stage.attributes(dedup_uri),
-                   model_id=model_id, embed_fingerprint=efp, dedup_fingerprint=dfp)  # fmt: skip
-    return p.model_copy(update={"done": io.committed(p.attributes_uri) is not None})
+    fp = params.fingerprint(efp, dedup.fingerprint)
+    p = SkillsPlan(**catalog.places(run, "skills", fp), dedup=dedup, model_id=model_id, embed_fingerprint=efp,
+                   embeddings=catalog.embeddings(run, efp, dedup.fingerprint),
+                   embeddings_root=catalog.embeddings_root(run, efp))  # fmt: skip
+    return p.model_copy(update={"done": io.committed(p.out) is not None})
 
 
 def embed_partition(p: SkillsPlan, k: int, embed: EmbedParams) -> PartitionRef:
     """Embeddings of the kept documents of documents partition k: reused where already made, else encoded."""
-    dst = io.join(p.embeddings_uri, f"part-{k:05d}")
+    dst = io.join(p.embeddings, f"part-{k:05d}")
     uri = io.join(dst, "embeddings.parquet")
     marker = io.committed(dst)
     if io.trusted(marker, uri):  # made by an earlier call: nothing embedded now
         work = {"embedded": 0, "reused": marker["num_rows"]}
     else:
         io.remove(dst)
-        kept = dedup_stage.read_kept(p.documents.partitions[k], p.dedup.partitions[k], ["doc_id", "text"])
+        kept = views.kept(p.documents.partitions[k], p.dedup.attributes.partitions[k], ["doc_id", "text"])
         table, reused = _embeddings(p, k, kept, embed)
         rows = io.write_table(table, uri)
-        marker = work = {"num_rows": rows, "reused": reused, "embedded": rows - reused}
+        marker = work = EmbeddingsPartMarker(num_rows=rows, reused=reused, embedded=rows - reused).model_dump()
         io.commit(dst, marker)
-    io.write_json(io.join(p.work_uri, "embedded", f"part-{k:05d}.json"), work)  # what this run did
+    io.write_json(io.join(p.work, "embedded", f"part-{k:05d}.json"), work)  # what this run did
     ProgressFile(_progress_uri(p, k), marker["num_rows"], f"part {k}", "docs").update(marker["num_rows"], True)
     return PartitionRef(uri=uri, num_rows=marker["num_rows"], table="embeddings")
 
 
 def _progress_uri(p: SkillsPlan, k: int) -> str:
-    return io.join(p.work_uri, "progress", f"{k:05d}.json")
+    return io.join(p.work, "progress", f"{k:05d}.json")
 
 
 def _embeddings(p: SkillsPlan, k: int, kept: pa.Table, embed: EmbedParams) -> tuple[pa.Table, int]:
@@ -87,7 +86,7 @@ def _embeddings(p: SkillsPlan, k: int, kept: pa.Table, embed: EmbedParams) -> tu
     vectors: np.ndarray | None = None
     tokens = np.zeros(len(texts), np.int32)
     if hit.size:
-        old_vectors, old_tokens = _matrix(found["embedding"]), found["tokens"].to_numpy()
+        old_vectors, old_tokens = views.matrix(found["embedding"]), found["tokens"].to_numpy()
         vectors = np.zeros((len(texts), old_vectors.shape[1]), np.float32)
         vectors[hit], tokens[hit] = old_vectors[at[hit]], old_tokens[at[hit]]
     if todo.size:
@@ -124,7 +123,7 @@ def _reusable(p: SkillsPlan, keys: pa.Array) -> pa.Table:
     (doc_id, digest) key is in `keys`, one row per key."""
     found = [pa.table({"key": pa.array([], pa.binary()), "embedding": pa.array([], pa.list_(pa.float32())),
                        "tokens": pa.array([], pa.int32())})]  # fmt: skip
-    own = p.embeddings_uri.rstrip("/") + "/"
+    own = p.embeddings.rstrip("/") + "/"
     for marker_uri in io.glob(io.join(p.embeddings_root, "*", "part-*", io.MARKER)):
         part_dir = marker_uri.rsplit("/", 1)[0]
         uri = io.join(part_dir, "embeddings.parquet")
@@ -146,43 +145,25 @@ def _lists(x: np.ndarray) -> pa.Array:
     return pa.ListArray.from_arrays(offsets, pa.array(x.ravel(), pa.float32()))
 
 
-def _matrix(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """A list<float32> column of equal-length vectors as an (n, dim) float32 array."""
-    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    if len(arr) == 0:
-        return np.zeros((0, 1), np.float32)
-    values = pc.list_flatten(arr).to_numpy(zero_copy_only=False)
-    return values.astype(np.float32, copy=False).reshape(len(arr), -1)
-
-
-def read_embeddings(ref: PartitionRef) -> tuple[pa.Array, np.ndarray, np.ndarray]:
-    """(doc_id, embeddings (n, dim) float32, word pieces (n,)) of one embeddings partition."""
-    if ref.num_rows == 0:  # nothing kept in that partition: no file
-        return pa.array([], pa.string()), np.zeros((0, 1), np.float32), np.zeros(0, np.int32)
-    t = io.read_table(ref, ["doc_id", "embedding", "tokens"])
-    return t["doc_id"].combine_chunks(), _matrix(t["embedding"]), t["tokens"].to_numpy()
-
-
 def resolve(p: SkillsPlan, refs: list[PartitionRef], embed: EmbedParams, params: SkillsParams,
-            seconds: float = 0.0) -> dict:  # fmt: skip
+            seconds: float = 0.0) -> SkillsMarker:  # fmt: skip
     """Skills for every kept document, SemDeDup, labels and examples, the report's data; commit."""
-    if (done := io.committed(p.attributes_uri)) is not None:
+    if (done := catalog.load(p.out, SkillsMarker)) is not None:
         return done
-    sizes = [r.num_rows for r in refs]
-    n = sum(sizes)
+    n = sum(r.num_rows for r in refs)
     if n < 2:
         raise InputError(f"{p.run}: {n} kept documents; skills need at least 2")
-    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    offsets = np.concatenate([[0], np.cumsum([r.num_rows for r in refs])]).astype(np.int64)
     k_scores: dict[int, float] = {}
     if params.group_by:
         skills, names = cluster.groups(_field(p, params.group_by, required=True))
         centroids = _group_means(refs, skills, len(names))
     else:
-        xs = rows(refs, offsets, cluster.sample(n, params.max_fit, params.seed))
+        xs = views.embedding_rows(refs, cluster.sample(n, params.max_fit, params.seed))
         k, k_scores = (params.k, {}) if params.k else cluster.choose_k(xs, params.seed, params.k_candidates)
         centroids, skills, names = cluster.fit(xs, k, params.seed), None, []
     unit = centroids / np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
-    ids, skills, distance, tokens = _assign(p, refs, unit, skills, params)
+    ids, skills, distance, tokens = _assign(refs, unit, skills)
     dup_of = _semdedup(p, refs, skills, len(unit), params.semdedup_eps) if params.semdedup_eps else None
     parts = _write_skills(p, ids, skills, distance, dup_of, offsets)
     terms, examples = _describe(p, n, skills, distance, params)
@@ -190,39 +171,31 @@ def resolve(p: SkillsPlan, refs: list[PartitionRef], embed: EmbedParams, params:
     sizes_by_skill = np.bincount(skills, minlength=len(unit))
     entries = ssummary.skill_entries(names, terms, sizes_by_skill, np.bincount(skills, tokens, len(unit)),
                                      examples, unit)  # fmt: skip
-    io.write_json(io.join(p.attributes_uri, "skills.json"), {"fingerprint": p.fingerprint, "skills": entries})
-    agreement = _agreement(p, skills, params)
+    io.write_json(io.join(p.out, "skills.json"), SkillsDoc(fingerprint=p.fingerprint, skills=entries).model_dump())
     map_idx = cluster.sample(n, MAP_POINTS, params.seed)
-    xy = cluster.project_2d(rows(refs, offsets, map_idx), params.seed)
+    xy = cluster.project_2d(views.embedding_rows(refs, map_idx), params.seed)
     max_seq = embed.max_seq_length or encoder.default_max_seq_length(embed.model)
-    dedup_kept = io.committed(p.dedup.uri)["summary"]["kept"]
-    written = sum(part["num_rows"] for part in parts)
-    report = ssummary.build(p, embed, params, refs=_embed_work(p, refs), skills=entries, rows_written=written,
-                            dedup_kept=dedup_kept, k_scores=k_scores,
-                            semdedup_dropped=int((dup_of >= 0).sum()) if dup_of is not None else 0,
+    dedup_kept = catalog.load(p.dedup.uri, DedupMarker).summary.kept
+    report = ssummary.build(p, embed, params, refs=_embed_work(p, refs), skills=entries,
+                            rows_written=sum(part["num_rows"] for part in parts), dedup_kept=dedup_kept,
+                            k_scores=k_scores, semdedup_dropped=int((dup_of >= 0).sum()) if dup_of is not None else 0,
                             truncated=float((tokens > max_seq).mean()), max_seq_length=max_seq,
-                            agreement=agreement, seconds=seconds, versions=_versions())  # fmt: skip
-    io.write_arrays(io.join(p.attributes_uri, "map.npz"), xy=xy, skill=skills[map_idx])
-    io.commit(p.attributes_uri, {"fingerprint": p.fingerprint, "partitions": parts, "summary": report})
-    io.remove(p.work_uri)
-    return io.committed(p.attributes_uri)
-
-
-def rows(refs: list[PartitionRef], offsets: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """Embeddings of the documents at sorted global `positions` (kept-document order), one partition at a time."""
-    out = []
-    for i, ref in enumerate(refs):
-        local = positions[(positions >= offsets[i]) & (positions < offsets[i + 1])] - offsets[i]
-        if local.size:
-            out.append(read_embeddings(ref)[1][local])
-    return np.concatenate(out) if out else np.zeros((0, 1), np.float32)
+                            agreement=_agreement(p, skills, params), seconds=seconds, versions=_versions())  # fmt: skip
+    io.write_arrays(io.join(p.out, "map.npz"), xy=xy, skill=skills[map_idx])
+    embedded = [{"name": f"{r.uri.rstrip('/').rsplit('/', 2)[-2]}/embeddings.parquet", "num_rows": r.num_rows}
+                for r in refs]  # fmt: skip
+    marker = SkillsMarker(fingerprint=p.fingerprint, inputs={"dedup": p.dedup.fingerprint}, partitions=parts,
+                          embeddings=embedded, summary=report)  # fmt: skip
+    io.commit(p.out, marker.model_dump())
+    io.remove(p.work)
+    return marker
 
 
 def _group_means(refs: list[PartitionRef], skills: np.ndarray, k: int) -> np.ndarray:
     """(k, dim) mean embedding of each group (the centroid its distances are measured to)."""
     sums, lo = None, 0
     for ref in refs:
-        x = read_embeddings(ref)[1]
+        x = views.embeddings(ref)[1]
         if len(x):
             sums = np.zeros((k, x.shape[1]), np.float64) if sums is None else sums
             np.add.at(sums, skills[lo : lo + len(x)], x)
@@ -230,14 +203,14 @@ def _group_means(refs: list[PartitionRef], skills: np.ndarray, k: int) -> np.nda
     return sums.astype(np.float32)
 
 
-def _assign(p: SkillsPlan, refs: list[PartitionRef], unit: np.ndarray, skills: np.ndarray | None,
-            params: SkillsParams) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+def _assign(refs: list[PartitionRef], unit: np.ndarray,
+            skills: np.ndarray | None) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """(doc ids, skill, cosine distance to the skill's centroid, word pieces) of every kept document;
     `skills` given (groups) or each document's nearest centroid, partition by partition."""
     ids, out_skills, distance, tokens = [], [], [], []
     lo = 0
     for ref in refs:
-        doc_ids, x, tok = read_embeddings(ref)
+        doc_ids, x, tok = views.embeddings(ref)
         s = skills[lo : lo + len(x)] if skills is not None else cluster.assign(x, unit)
         ids.append(doc_ids)
         out_skills.append(s.astype(np.int32))
@@ -254,9 +227,9 @@ def _semdedup(p: SkillsPlan, refs: list[PartitionRef], skills: np.ndarray, k: in
     One pass spills each partition's vectors by skill to the work directory; then each skill is compared
     within itself (memory: the largest skill's vectors plus a bounded similarity block)."""
     lo = 0
-    spill = io.join(p.work_uri, "semdedup")
+    spill = io.join(p.work, "semdedup")
     for i, ref in enumerate(refs):
-        x = read_embeddings(ref)[1]
+        x = views.embeddings(ref)[1]
         s = skills[lo : lo + len(x)]
         for j in np.unique(s):
             rows = np.flatnonzero(s == j)
@@ -294,7 +267,7 @@ def _write_skills(p: SkillsPlan, ids: pa.Array, skills: np.ndarray, distance: np
     parts = []  # fmt: skip
     for i, doc_part in enumerate(p.documents.partitions):
         rows = io.write_table(table.slice(offsets[i], offsets[i + 1] - offsets[i]),
-                              io.join(p.attributes_uri, doc_part.name))  # fmt: skip
+                              io.join(p.out, doc_part.name))  # fmt: skip
         parts.append({"name": doc_part.name, "num_rows": rows})
     return parts
 
@@ -319,8 +292,8 @@ def _describe(p: SkillsPlan, n: int, skills: np.ndarray, distance: np.ndarray,
 def _kept_column(p: SkillsPlan, columns: list[str], positions: np.ndarray | None = None) -> pa.Table:
     """Columns of the kept documents (all, or those at sorted global `positions`), partition by partition."""
     out, lo = [], 0
-    for doc_part, dedup_part in zip(p.documents.partitions, p.dedup.partitions, strict=True):
-        t = dedup_stage.read_kept(doc_part, dedup_part, columns)
+    for doc_part, dedup_part in zip(p.documents.partitions, p.dedup.attributes.partitions, strict=True):
+        t = views.kept(doc_part, dedup_part, columns)
         if positions is not None:
             local = positions[(positions >= lo) & (positions < lo + t.num_rows)] - lo
             lo += t.num_rows
@@ -364,78 +337,32 @@ def _agreement(p: SkillsPlan, skills: np.ndarray, params: SkillsParams) -> dict 
 
 def _embed_work(p: SkillsPlan, refs: list[PartitionRef]) -> list[dict]:
     """What each embed_partition call of this run did: {'embedded': encoded now, 'reused': taken as made}."""
-    return [io.read_json(io.join(p.work_uri, "embedded", f"part-{k:05d}.json")) for k in range(len(refs))]
+    return [io.read_json(io.join(p.work, "embedded", f"part-{k:05d}.json")) for k in range(len(refs))]
 
 
 def _versions() -> dict:
     return {pkg: importlib.metadata.version(pkg) for pkg in ("sentence-transformers", "scikit-learn", "torch")}
 
 
-def committed(p: SkillsPlan) -> dict:
-    marker = io.committed(p.attributes_uri)
+def committed(p: SkillsPlan) -> SkillsMarker:
+    marker = catalog.load(p.out, SkillsMarker)
     if marker is None:
-        raise InputError(f"{p.attributes_uri}: no committed skills here; run `skillmix skills` first")
+        raise InputError(f"{p.out}: no committed skills here; run `skillmix skills` first")
     return marker
 
 
-def write_report(p: SkillsPlan, summary: dict) -> list[str]:
+def write_report(p: SkillsPlan, summary: SkillsSummary) -> list[str]:
     """summary.json, skills.json and the PNGs (map, sizes, agreement) into the run's report directory."""
-    skills = io.read_json(io.join(p.attributes_uri, "skills.json"))["skills"]
-    io.write_json(io.join(p.report_uri, "summary.json"), summary)
-    io.write_json(io.join(p.report_uri, "skills.json"), {"fingerprint": p.fingerprint, "skills": skills})
-    mapped = io.read_arrays(io.join(p.attributes_uri, "map.npz"))
-    names = [k["label"] for k in skills]
-    title = f"{summary['documents_in']:,} documents, {len(skills)} skills ({len(mapped['xy']):,} drawn)"
+    doc = SkillsDoc.model_validate(io.read_json(io.join(p.out, "skills.json")))
+    io.write_json(io.join(p.report, "summary.json"), summary.model_dump(mode="json"))
+    io.write_json(io.join(p.report, "skills.json"), doc.model_dump(mode="json"))
+    mapped = io.read_arrays(io.join(p.out, "map.npz"))
+    names = [k.label for k in doc.skills]
+    title = f"{summary.documents_in:,} documents, {len(doc.skills)} skills ({len(mapped['xy']):,} drawn)"
     figures = {"skills_map.png": ssummary.map_figure(mapped["xy"], mapped["skill"], names, title),
-               "skill_sizes.png": ssummary.sizes_figure(skills)}  # fmt: skip
-    if a := summary["agreement"]:
-        figures["skills_vs_label.png"] = ssummary.agreement_figure(a["table"], a["field"], a["purity"], a["nmi"])
+               "skill_sizes.png": ssummary.sizes_figure(doc.skills)}  # fmt: skip
+    if a := summary.agreement:
+        figures["skills_vs_label.png"] = ssummary.agreement_figure(a.table, a.field, a.purity, a.nmi)
     for name, png in figures.items():
-        io.write_bytes(io.join(p.report_uri, name), png)
+        io.write_bytes(io.join(p.report, name), png)
     return sorted(figures)
-
-
-def mark_latest(p: SkillsPlan) -> None:
-    io.point_latest(io.join(p.run, "attributes", "skills"), p.fingerprint)
-
-
-def latest_uri(run: str) -> str:
-    fp = io.latest(io.join(run, "attributes", "skills"))
-    if fp is None:
-        raise InputError(f"{run}: no skills results; run `skillmix skills --run {run}` first")
-    return io.join(run, "attributes", "skills", fp)
-
-
-def skills_json(run: str) -> dict:
-    """The latest skills.json of a run (labels, sizes, examples, centroids)."""
-    return io.read_json(io.join(latest_uri(run), "skills.json"))
-
-
-def attributes(attributes_uri: str) -> DatasetRef:
-    marker = io.committed(attributes_uri)
-    if marker is None:
-        raise InputError(f"{attributes_uri}: no committed skills here; run `skillmix skills` first")
-    return io.dataset(attributes_uri, "skills", marker["partitions"])
-
-
-def read_kept(doc_part: PartitionRef, dedup_part: PartitionRef, skills_part: PartitionRef,
-              columns: list[str]) -> pa.Table:  # fmt: skip
-    """`columns` and `skill` of one documents partition's kept documents: kept by dedup and not a semantic
-    duplicate. The skills partition's rows are dedup's kept rows, in order."""
-    docs = dedup_stage.read_kept(doc_part, dedup_part, ["doc_id", *[c for c in columns if c != "doc_id"]])
-    skills = (io.read_table(skills_part, ["doc_id", "skill", "semantic_dup_of"]) if skills_part.num_rows
-              else pa.table({"doc_id": pa.array([], pa.string()), "skill": pa.array([], pa.int32()),
-                             "semantic_dup_of": pa.array([], pa.string())}))  # fmt: skip
-    if not docs["doc_id"].equals(skills["doc_id"]):
-        raise InputError(f"{skills_part.uri} does not align with {doc_part.uri}; rerun `skillmix skills`")
-    keep = pc.is_null(skills["semantic_dup_of"])
-    return docs.append_column("skill", skills["skill"]).filter(keep)
-
-
-def latest(run: str) -> tuple[str, dict]:
-    """(attributes URI, marker) of the run's latest skills, checked to describe its latest dedup."""
-    uri = latest_uri(run)
-    marker = io.committed(uri)
-    if marker is None:
-        raise InputError(f"{uri}: no committed skills; rerun `skillmix skills --run {run}`")
-    return uri, marker

@@ -1,17 +1,18 @@
-"""Skills summary.json content, skills.json entries, the Prefect markdown and the report figures.
+"""The skills stage's summary, skills.json entries, the Prefect markdown and the report figures.
 
-Pure: values in, dicts / strings / PNG bytes out.
+Pure: values in, models / strings / PNG bytes out.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from schemas.outputs import SkillEntry, SkillsSummary
 from tasks.common import plots
 
 
 def skill_entries(names: list[str], terms: dict[int, list[str]], sizes: np.ndarray, tokens: np.ndarray,
-                  examples: dict[int, list[dict]], centroids: np.ndarray | None) -> list[dict]:  # fmt: skip
+                  examples: dict[int, list[dict]], centroids: np.ndarray | None) -> list[SkillEntry]:  # fmt: skip
     """One skills.json entry per skill: id, readable label, distinctive terms, size, share, examples."""
     total = max(int(sizes.sum()), 1)
     out = []
@@ -21,7 +22,7 @@ def skill_entries(names: list[str], terms: dict[int, list[str]], sizes: np.ndarr
                  "examples": examples.get(i, [])}  # fmt: skip
         if centroids is not None:
             entry["centroid"] = [round(float(v), 6) for v in centroids[i]]
-        out.append(entry)
+        out.append(SkillEntry.model_validate(entry))
     return out
 
 
@@ -29,21 +30,20 @@ def label(terms: list[str], fallback: str) -> str:
     return ", ".join(terms[:4]) or fallback
 
 
-def markdown(s: dict, skills: list[dict]) -> str:
+def markdown(s: SkillsSummary, skills: list[SkillEntry]) -> str:
     """The Prefect artifact: counts, agreement with the label field, and one row per skill."""
-    lines = [f"# Skills {s['fingerprint']} of `{s['run']}`", "",
-             f"{s['documents_in']:,} kept documents -> {len(skills)} skills ({s['method']}); "
-             f"embeddings: {s['embedded']:,} new, {s['reused']:,} reused; "
-             f"{s['truncated_share']:.1%} truncated at {s['max_seq_length']} word pieces."]  # fmt: skip
-    if s["semdedup"]["eps"] is not None:
-        lines.append(f"SemDeDup (cosine >= {1 - s['semdedup']['eps']:.3f}): {s['semdedup']['dropped']:,} dropped.")
-    if s["agreement"]:
-        a = s["agreement"]
-        lines.append(f"Against `{a['field']}`: purity {a['purity']:.3f}, NMI {a['nmi']:.3f}.")
+    lines = [f"# Skills {s.fingerprint} of `{s.run}`", "",
+             f"{s.documents_in:,} kept documents -> {len(skills)} skills ({s.method}); "
+             f"embeddings: {s.embedded:,} new, {s.reused:,} reused; "
+             f"{s.truncated_share:.1%} truncated at {s.max_seq_length} word pieces."]  # fmt: skip
+    if s.semdedup.eps is not None:
+        lines.append(f"SemDeDup (cosine >= {1 - s.semdedup.eps:.3f}): {s.semdedup.dropped:,} dropped.")
+    if a := s.agreement:
+        lines.append(f"Against `{a.field}`: purity {a.purity:.3f}, NMI {a.nmi:.3f}.")
     lines += ["", "| skill | label | documents | share | example |", "|---:|---|---:|---:|---|"]
     for k in skills:
-        ex = k["examples"][0]["text"][:80].replace("|", "\\|").replace("\n", " ") if k["examples"] else ""
-        lines.append(f"| {k['id']} | {k['label']} | {k['documents']:,} | {k['share']:.1%} | {ex} |")
+        ex = k.examples[0].text[:80].replace("|", "\\|").replace("\n", " ") if k.examples else ""
+        lines.append(f"| {k.id} | {k.label} | {k.documents:,} | {k.share:.1%} | {ex} |")
     return "\n".join(lines) + "\n"
 
 
@@ -67,14 +67,14 @@ def map_figure(xy: np.ndarray, skills: np.ndarray, names: list[str], title: str)
     return plots.png(fig)
 
 
-def sizes_figure(skills: list[dict]) -> bytes:
+def sizes_figure(skills: list[SkillEntry]) -> bytes:
     """PNG: documents per skill, labelled by the skill's terms."""
     plt = plots.pyplot()
     fig, ax = plt.subplots(figsize=(10, 0.35 * len(skills) + 1.5))
-    names = [f"{k['id']}: {k['label']}"[:48] for k in skills][::-1]
-    ax.barh(names, [k["documents"] for k in skills][::-1], color="#4c72b0")
+    names = [f"{k.id}: {k.label}"[:48] for k in skills][::-1]
+    ax.barh(names, [k.documents for k in skills][::-1], color="#4c72b0")
     ax.set_xlabel("documents")
-    ax.set_title(f"{sum(k['documents'] for k in skills):,} documents in {len(skills)} skills")
+    ax.set_title(f"{sum(k.documents for k in skills):,} documents in {len(skills)} skills")
     return plots.png(fig)
 
 
@@ -98,22 +98,22 @@ def agreement_figure(table: dict[str, dict[str, int]], field: str, purity: float
     return plots.png(fig)
 
 
-def build(p, embed, params, refs: list[dict], skills: list[dict], rows_written: int, dedup_kept: int,
+def build(p, embed, params, refs: list[dict], skills: list[SkillEntry], rows_written: int, dedup_kept: int,
           k_scores: dict[int, float], semdedup_dropped: int, truncated: float, max_seq_length: int,
-          agreement: dict | None, seconds: float, versions: dict) -> dict:  # fmt: skip
-    """The content of report/skills/summary.json (`refs`: what each embedding task did in this run; `rows_written`:
-    rows of the skills attribute partitions; `dedup_kept`: what dedup kept, which must be all of them)."""
+          agreement: dict | None, seconds: float, versions: dict) -> SkillsSummary:  # fmt: skip
+    """The stage's summary (`refs`: what each embedding task did in this run; `rows_written`: rows of the skills
+    attribute partitions; `dedup_kept`: what dedup kept, which must be all of them)."""
     n = dedup_kept
     reused = sum(m.get("reused", 0) for m in refs)
-    return {
-        "stage": "skills", "run": p.run, "fingerprint": p.fingerprint, "method": "group_by" if params.group_by
-        else "kmeans", "params": params.model_dump(), "embed": {**embed.model_dump(), "model_id": p.model_id,
-        "fingerprint": p.embed_fingerprint}, "documents_in": n, "embedded": n - reused, "reused": reused,
+    return SkillsSummary.model_validate({
+        "run": p.run, "fingerprint": p.fingerprint, "method": "group_by" if params.group_by else "kmeans",
+        "params": params, "embed": embed, "model_id": p.model_id, "embed_fingerprint": p.embed_fingerprint,
+        "documents_in": n, "embedded": n - reused, "reused": reused,
         "max_seq_length": max_seq_length, "truncated_share": round(truncated, 6), "k": len(skills),
         "k_silhouette": {str(k): round(v, 6) for k, v in k_scores.items()},
-        "sizes": [k["documents"] for k in skills],
+        "sizes": [k.documents for k in skills],
         "semdedup": {"eps": params.semdedup_eps, "dropped": semdedup_dropped, "kept": n - semdedup_dropped},
-        "counts_add_up": n == rows_written == sum(k["documents"] for k in skills) and 0 <= semdedup_dropped <= n,
-        "agreement": agreement, "seconds": round(seconds, 2), **versions,
-        "attributes": p.attributes_uri, "embeddings": p.embeddings_uri,
-    }  # fmt: skip
+        "counts_add_up": n == rows_written == sum(k.documents for k in skills) and 0 <= semdedup_dropped <= n,
+        "agreement": agreement, "seconds": round(seconds, 2), "versions": versions,
+        "attributes": p.out, "embeddings": p.embeddings,
+    })  # fmt: skip

@@ -6,17 +6,19 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from schemas.config import TokensParams
-from schemas.refs import PartitionRef, TokensPlan
+from schemas.outputs import TokenizerMeta
+from schemas.refs import PartitionRef, SkillsRef, TokensPlan, TokensRef
+from tasks.common import catalog
 from tasks.tokens import stage
 
 
 @task(name="plan-tokens", cache_policy=NO_CACHE)
-def plan_tokens(run: str, params: TokensParams) -> TokensPlan:
-    return stage.plan(run, params)
+def plan_tokens(run: str, skills: SkillsRef, params: TokensParams) -> TokensPlan:
+    return stage.plan(run, skills, params)
 
 
 @task(name="tokenizer", cache_policy=NO_CACHE)
-def tokenizer(plan: TokensPlan, params: TokensParams) -> dict:
+def tokenizer(plan: TokensPlan, params: TokensParams) -> TokenizerMeta:
     """Train or load the tokenizer; its sha256, vocabulary size and EOS id."""
     return stage.tokenizer(plan, params)
 
@@ -27,16 +29,12 @@ def tokenize_partition(plan: TokensPlan, k: int, params: TokensParams) -> Partit
 
 
 @task(name="resolve-tokens", cache_policy=NO_CACHE)
-def resolve_tokens(plan: TokensPlan, refs: list[PartitionRef], params: TokensParams, seconds: float) -> dict:
-    marker = stage.resolve(plan, refs, params, seconds)
-    stage.write_report(marker["summary"], plan.report_uri)
-    stage.mark_latest(plan)
-    return marker["summary"]
+def resolve_tokens(plan: TokensPlan, refs: list[PartitionRef], params: TokensParams, seconds: float) -> TokensRef:
+    stage.write_report(stage.resolve(plan, refs, params, seconds).summary, plan.report)
+    return catalog.ref(plan.run, "tokens", plan.fingerprint)
 
 
 @task(name="load-tokens", cache_policy=NO_CACHE)
-def load_tokens(plan: TokensPlan) -> dict:
-    marker = stage.committed(plan)
-    stage.write_report(marker["summary"], plan.report_uri)
-    stage.mark_latest(plan)
-    return marker["summary"]
+def load_tokens(plan: TokensPlan) -> TokensRef:
+    stage.write_report(stage.committed(plan).summary, plan.report)
+    return catalog.ref(plan.run, "tokens", plan.fingerprint)

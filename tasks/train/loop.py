@@ -4,7 +4,7 @@ trained on sequences sampled per skill by the current mixture, with per-skill va
 A skill's data is a token stream (random windows are drawn: shards of a manifest) or fixed-length rows with
 explicit targets (LEGO samples, where only the answer is scored). AdamW with linear warmup then cosine decay to
 10% of the peak rate, gradient clipping, bf16 autocast and TF32 on CUDA, optional torch.compile. A mixing
-policy (tasks.mixing.policies) sees every evaluation and sets the mixture at each round boundary. The state
+policy (tasks.train.policies) sees every evaluation and sets the mixture at each round boundary. The state
 (model, optimizer, step, every random generator, the weights, the policy, the metrics so far) round-trips
 through `state_dict`, so a resumed run continues exactly as an uninterrupted one.
 """
@@ -109,7 +109,7 @@ def optimizer(model: torch.nn.Module, params: TrainParams, fused: bool = False) 
 
 
 class Trainer:
-    """Trains `model` on per-skill data; `policy` (tasks.mixing.policies) sets the mixture of each batch."""
+    """Trains `model` on per-skill data; `policy` (tasks.train.policies) sets the mixture of each batch."""
 
     def __init__(self, model: torch.nn.Module, data: list[SkillData], policy, params: TrainParams,
                  device: str = "cpu"):  # fmt: skip

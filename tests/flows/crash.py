@@ -15,11 +15,11 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows.curate import curate
 from schemas.config import IngestParams
 from tasks.dedup import stage as dedup_stage
-from tasks.shards import stage as shards_stage
+from tasks.emit import stage as emit_stage
 from tests.flows.pipeline import PARAMS as TINY
 
 PARAMS = TINY.model_copy(update={"ingest": IngestParams(partition_bytes=4096)})  # several partitions to kill between
-KILL_AFTER = {"dedup": (dedup_stage, "signature_partition"), "emit": (shards_stage, "emit_skill")}
+KILL_AFTER = {"dedup": (dedup_stage, "signature_partition"), "emit": (emit_stage, "emit_skill")}
 
 
 def computed(log: str) -> None:
@@ -36,7 +36,7 @@ def computed(log: str) -> None:
         setattr(module, name, wrapped)
 
     wrap(dedup_stage, "signature_table", lambda doc_ids, texts, first_pos, params: f"dedup {first_pos}")
-    wrap(shards_stage, "_write_skill", lambda p, skill, params: f"emit {skill}")
+    wrap(emit_stage, "_write_skill", lambda p, skill, params: f"emit {skill}")
 
 
 def kill_after(stage: str, n: int) -> None:

@@ -1,7 +1,8 @@
 """Operations against real components: a `prefect server` on 127.0.0.1, a process work pool and worker running
-the rerun-on-new-corpus deployment of deployments/prefect.yaml, and the curate flow on a Dask LocalCluster of
-two worker processes reached by --dask-address. Everything started is stopped by pid (the server fixture) or
-exits by itself (a --run-once worker, the cluster's context)."""
+the rerun-on-new-corpus deployment of deployments/prefect.yaml (and `skillmix run` on the same inputs giving the
+same verified manifest and report), and the curate flow on a Dask LocalCluster of two worker processes reached by
+--dask-address. Everything started is stopped by pid (the server fixture) or exits by itself (a --run-once worker,
+the cluster's context)."""
 
 import json
 import re
@@ -14,10 +15,9 @@ from distributed.diagnostics.plugin import SchedulerPlugin
 from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from tasks.shards.verify import verify
+from tasks.emit.verify import verify
 from tests.conftest import write_jsonl
-from tests.flows.pipeline import PARAMS
-from tests.flows.test_skills_flow import corpus
+from tests.flows.pipeline import PARAMS, corpus
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,15 @@ def _run(server: dict, *args: str, timeout: int = 300) -> str:
     return p.stdout
 
 
-def test_rerun_on_new_corpus_is_deployed_and_run_by_a_process_worker(prefect_server, built, tmp_path):
+def _report_text(run: Path) -> str:
+    """The run's report.md without its path and without the ingest's wall time (the only value that may differ)."""
+    text = (run / "report" / "report.md").read_text().replace(str(run), "RUN")
+    return "\n".join(line for line in text.splitlines() if not line.startswith("| read |"))
+
+
+def test_rerun_on_new_corpus_deployment_and_skillmix_run_give_the_same_verified_manifest_and_report(
+    prefect_server, built, tmp_path
+):
     server, previous = prefect_server, built[0] / "run"
     drop = write_jsonl(tmp_path / "drop.jsonl", corpus(30, seed=11)[:45] + corpus(15, seed=99, start=100))
     _run(server, server["prefect"], "work-pool", "create", "skillmix-cpu", "--type", "process")
@@ -45,11 +53,23 @@ def test_rerun_on_new_corpus_is_deployed_and_run_by_a_process_worker(prefect_ser
     with temporary_settings({PREFECT_API_URL: server["url"]}), get_client(sync_client=True) as client:
         state = client.read_flow_run(flow_run).state
     assert state.is_completed(), state
-    dedup = json.loads((tmp_path / "next" / "report" / "dedup" / "summary.json").read_text())
+    deployed = tmp_path / "next"
+    dedup = json.loads((deployed / "report" / "dedup" / "summary.json").read_text())
     assert dedup["against"].startswith(f"{previous}/attributes/dedup/") and dedup["documents_in"] == 90
     assert dedup["kept"] == 45 and dedup["dropped_by_reason"]["exact_duplicate"] == 45  # the earlier run's copies
-    manifest = next((tmp_path / "next" / "shards").glob("*/manifest.json"))
-    assert verify(str(manifest))["skills"] == 3
+    manifest = next(deployed.glob("emit/*/manifest.json"))
+    recorded = json.loads((deployed / "report" / "emit" / "verified.json").read_text())
+    assert recorded == verify(str(manifest)).model_dump(mode="json")  # the flow verified what it emitted
+
+    preset = tmp_path / "params.json"  # the command, on the same inputs with the same parameters
+    preset.write_text(PARAMS.model_dump_json())
+    skillmix = str(Path(server["prefect"]).with_name("skillmix"))
+    cli = tmp_path / "cli"
+    printed = _run(server, skillmix, "run", str(drop), "--run", str(cli), "--params", str(preset), "--against",
+                   str(previous), timeout=600)  # fmt: skip
+    assert "verified" in printed
+    assert next(cli.glob("emit/*/manifest.json")).read_bytes() == manifest.read_bytes()
+    assert _report_text(cli) == _report_text(deployed)
 
 
 class _Workers(SchedulerPlugin):
@@ -83,5 +103,5 @@ def test_curate_runs_on_a_two_process_dask_cluster_reached_by_address(prefect_se
         workers = set(cluster.scheduler.workers)
     assert len(workers) == 2 and seen.seen == workers  # both worker processes ran tasks
     assert "verified" in out
-    manifest = next((tmp_path / "run" / "shards").glob("*/manifest.json"))
-    assert verify(str(manifest))["skills"] == 3
+    manifest = next((tmp_path / "run" / "emit").glob("*/manifest.json"))
+    assert verify(str(manifest)).skills == 3

@@ -14,10 +14,9 @@ from prefect.settings import PREFECT_API_URL
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.curate import curate
-from tasks.shards.verify import verify
 from tests.conftest import write_jsonl
 from tests.flows import crash
-from tests.flows.test_skills_flow import corpus
+from tests.flows.pipeline import corpus
 
 pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +37,7 @@ def test_a_run_killed_in_dedup_then_in_emit_resumes_to_the_uninterrupted_manifes
     src = write_jsonl(tmp_path / "in.jsonl", corpus(30, seed=11))
     whole = curate.with_options(task_runner=THREADS)([str(src)], str(tmp_path / "whole"), crash.PARAMS)
     run, log = tmp_path / "killed", tmp_path / "computed.log"
-    n_parts = len(list(Path(whole["ingest"]["documents"]).glob("part-*")))
+    n_parts = len(whole.manifest.mixture.tokens.skills.dedup.documents.documents.partitions)
 
     first = _killed("dedup", 2, src, run, log)  # after the 2nd of the signature partitions
     committed = sorted(p for p in run.glob("work/dedup/*/signatures/part-*") if (p / "_SUCCESS").exists())
@@ -50,7 +49,7 @@ def test_a_run_killed_in_dedup_then_in_emit_resumes_to_the_uninterrupted_manifes
     second = _killed("emit", 2, src, run, log)  # dedup resumes and finishes; emit is killed after its 2nd skill
     redone = {int(x.split()[1]) for x in second if x.startswith("dedup")}
     assert len(redone) == n_parts - 1 and kept not in redone and damaged in redone
-    out = next(run.glob("shards/*"))
+    out = next(run.glob("emit/*"))
     skills = sorted(d for d in out.glob("skill-*") if (d / "_SUCCESS").exists())
     assert [x for x in second if x.startswith("emit")] == ["emit 0", "emit 1"] and len(skills) == 2
     assert not (out / "manifest.json").exists()
@@ -58,11 +57,9 @@ def test_a_run_killed_in_dedup_then_in_emit_resumes_to_the_uninterrupted_manifes
     shard.write_bytes(shard.read_bytes()[:-2])  # skill 1 damaged, skill 0 intact
 
     written = []
-    inner = crash.shards_stage._write_skill
-    monkeypatch.setattr(
-        crash.shards_stage, "_write_skill", lambda p, k, params: written.append(k) or inner(p, k, params)
-    )
+    inner = crash.emit_stage._write_skill
+    monkeypatch.setattr(crash.emit_stage, "_write_skill", lambda p, k, params: written.append(k) or inner(p, k, params))
     again = curate.with_options(task_runner=THREADS)([str(src)], str(run), crash.PARAMS)
     assert sorted(written) == [1, 2]  # skill 0 read back; 1 (truncated) and 2 (never written) written now
-    assert Path(again["manifest"]).read_bytes() == Path(whole["manifest"]).read_bytes()
-    assert verify(again["manifest"]) == verify(whole["manifest"])
+    assert Path(again.manifest.manifest).read_bytes() == Path(whole.manifest.manifest).read_bytes()
+    assert again.verified.model_dump(exclude={"manifest"}) == whole.verified.model_dump(exclude={"manifest"})

@@ -5,13 +5,16 @@ import json
 import os
 import re
 from collections import Counter
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from schemas.config import IngestParams
-from tasks.common import io
+from schemas.outputs import IngestSummary
+from schemas.refs import DatasetRef
+from tasks.common import catalog, io
 from tasks.ingest import stage
 from tasks.ingest.records import REASONS
 from tests.conftest import BAD_LINES, GOOD, MAX_DOC_BYTES, write_jsonl
@@ -19,12 +22,23 @@ from tests.conftest import BAD_LINES, GOOD, MAX_DOC_BYTES, write_jsonl
 PARAMS = IngestParams(max_doc_bytes=MAX_DOC_BYTES, max_reject_fraction=1.0)
 
 
+class Ingested(NamedTuple):
+    documents: DatasetRef
+    rejected: DatasetRef
+    summary: IngestSummary
+
+
+def loaded(plan) -> Ingested:
+    ref = catalog.ref(plan.run, "ingest", plan.fingerprint)
+    return Ingested(ref.documents, ref.rejected, catalog.summary(ref))
+
+
 def run_ingest(inputs, run, params=PARAMS):
     plan = stage.plan([str(i) for i in inputs], str(run), params)
-    if plan.done:
-        return plan, stage.load(plan.documents_uri, plan.rejected_uri)
-    results = [stage.ingest_file(f, stage.file_uri(plan, k), params) for k, f in enumerate(plan.files)]
-    return plan, stage.commit(plan, results, params)
+    if not plan.done:
+        stage.commit(plan, [stage.ingest_file(f, stage.file_uri(plan, k), params) for k, f in enumerate(plan.files)],
+                     params)  # fmt: skip
+    return plan, loaded(plan)
 
 
 def table(ds) -> pa.Table:
@@ -35,12 +49,12 @@ def test_planted_bad_records_exact_counts_and_nothing_lost(planted, tmp_path):
     _, result = run_ingest([planted], tmp_path / "run")
     s = result.summary
     expected = Counter({r: 0 for r in REASONS}) + Counter(r for _, r in BAD_LINES)
-    assert s["rejected_by_reason"] == {r: expected[r] for r in REASONS}
-    assert (s["records"], s["kept"], s["rejected"]) == (len(GOOD) + len(BAD_LINES), len(GOOD), len(BAD_LINES))
-    assert s["counts_add_up"] and s["blank_lines"] == 1
+    assert s.rejected_by_reason == {r: expected[r] for r in REASONS}
+    assert (s.records, s.kept, s.rejected) == (len(GOOD) + len(BAD_LINES), len(GOOD), len(BAD_LINES))
+    assert s.counts_add_up and s.blank_lines == 1
     docs, rej = table(result.documents), table(result.rejected)
-    assert docs.num_rows == result.documents.num_rows == s["kept"]
-    assert rej.num_rows == result.rejected.num_rows == s["rejected"]
+    assert docs.num_rows == result.documents.num_rows == s.kept
+    assert rej.num_rows == result.rejected.num_rows == s.rejected
     assert sorted(docs["doc_id"].to_pylist()) == sorted(r["id"] for r in GOOD)
     # every reject names its file and line, and the lines are exactly the planted ones
     lines = {row: reason for row, (_, reason) in enumerate(BAD_LINES, start=len(GOOD) + 1)}
@@ -61,7 +75,7 @@ def test_duplicate_ids_across_files_first_input_wins(tmp_path):
 def test_same_input_gives_same_ids_and_identical_partition_bytes(planted, tmp_path):
     _, one = run_ingest([planted], tmp_path / "r1")
     _, two = run_ingest([planted], tmp_path / "r2")
-    assert one.summary["fingerprint"] == two.summary["fingerprint"]
+    assert one.summary.fingerprint == two.summary.fingerprint
     for p1, p2 in zip(one.documents.partitions + one.rejected.partitions,
                       two.documents.partitions + two.rejected.partitions, strict=True):  # fmt: skip
         assert io.read_bytes(p1.uri) == io.read_bytes(p2.uri)
@@ -69,13 +83,13 @@ def test_same_input_gives_same_ids_and_identical_partition_bytes(planted, tmp_pa
 
 def test_rerun_is_a_no_op_and_new_params_give_a_new_directory(planted, tmp_path):
     plan, first = run_ingest([planted], tmp_path / "run")
-    marker = os.path.join(plan.documents_uri, "_SUCCESS")
+    marker = os.path.join(plan.out, "_SUCCESS")
     before = os.stat(marker).st_mtime_ns
     again, result = run_ingest([planted], tmp_path / "run")
     assert again.done and result == first and os.stat(marker).st_mtime_ns == before
     other, changed = run_ingest([planted], tmp_path / "run", PARAMS.model_copy(update={"max_doc_bytes": 5000}))
     assert other.fingerprint != plan.fingerprint and not other.done
-    assert changed.summary["rejected_by_reason"]["too_large"] == 0
+    assert changed.summary.rejected_by_reason["too_large"] == 0
     assert sorted(os.listdir(tmp_path / "run" / "documents")) == sorted([plan.fingerprint, other.fingerprint])
     assert not os.path.exists(tmp_path / "run" / "work" / "ingest" / plan.fingerprint)
 
@@ -105,7 +119,7 @@ def test_text_directory_one_document_per_file(tmp_path):
     docs = table(result.documents).to_pylist()
     assert [(r["text"], r["source"], r["file"]) for r in docs] == [("# A\nalpha", "notes", "notes/a.md")]
     assert table(result.rejected)["reason"].to_pylist() == ["invalid_utf8"]
-    assert result.summary["skipped_files"] == ["notes/c.png"]
+    assert result.summary.skipped_files == ["notes/c.png"]
 
 
 def test_small_partitions_split_and_keep_every_row(tmp_path):
@@ -132,15 +146,15 @@ def test_crashed_run_resumes_without_rereading_committed_files(tmp_path):
     again = stage.ingest_file(plan.files[0], stage.file_uri(plan, 0), PARAMS)
     assert again == first
     second = stage.ingest_file(plan.files[1], stage.file_uri(plan, 1), PARAMS)
-    assert stage.commit(plan, [again, second], PARAMS).summary["kept"] == 2
+    assert stage.commit(plan, [again, second], PARAMS).summary.kept == 2
 
 
-def test_latest_points_at_the_last_committed_ingest(planted, tmp_path):
+def test_latest_points_at_the_last_committed_ingest_the_catalog_advanced(planted, tmp_path):
     plan, _ = run_ingest([planted], tmp_path / "run")
-    with pytest.raises(stage.InputError, match="no ingested documents"):
-        stage.latest(str(tmp_path / "run"))
-    stage.mark_latest(plan)
-    assert stage.latest(str(tmp_path / "run")).summary["fingerprint"] == plan.fingerprint
+    with pytest.raises(stage.InputError, match=r"ingest: no committed output; run `skillmix ingest INPUT\.\.\. --run"):
+        catalog.latest(str(tmp_path / "run"), "ingest")
+    catalog.advance(catalog.ref(plan.run, "ingest", plan.fingerprint))
+    assert catalog.latest(str(tmp_path / "run"), "ingest").fingerprint == plan.fingerprint
 
 
 def test_a_file_split_into_parallel_ranges_gives_the_same_records(tmp_path):
@@ -151,9 +165,9 @@ def test_a_file_split_into_parallel_ranges_gives_the_same_records(tmp_path):
     split_params = PARAMS.model_copy(update={"split_bytes": 8192})
     split_plan, split = run_ingest([path], tmp_path / "split", split_params)
     assert len(whole_plan.files) == 1 and len(split_plan.files) > 5
-    assert split.summary["inputs"][0]["tasks"] == len(split_plan.files)
+    assert split.summary.inputs[0].tasks == len(split_plan.files)
     for key in ("records", "kept", "rejected", "rejected_by_reason"):
-        assert split.summary[key] == whole.summary[key]
+        assert getattr(split.summary, key) == getattr(whole.summary, key)
     cols = ["doc_id", "text", "row"]
     assert table(split.documents).select(cols).to_pylist() == table(whole.documents).select(cols).to_pylist()
     rej_cols = ["row", "reason", "detail"]
@@ -171,7 +185,7 @@ def test_fsspec_uris_for_inputs_and_the_run_directory(planted):
         plan, result = run_ingest(["memory://in/planted.jsonl"], "memory://run")
         assert fsspec.core.url_to_fs(plan.files[0].uri)[1] == "/in/planted.jsonl"  # memory:///in/...
         assert result.documents.uri.startswith("memory://run/documents/")
-        assert (result.summary["kept"], result.summary["rejected"]) == (len(GOOD), len(BAD_LINES))
+        assert (result.summary.kept, result.summary.rejected) == (len(GOOD), len(BAD_LINES))
         assert mem.exists(f"/run/documents/{plan.fingerprint}/_SUCCESS")
         assert table(result.documents).num_rows == len(GOOD)
         assert run_ingest(["memory://in/planted.jsonl"], "memory://run")[0].done
@@ -220,6 +234,6 @@ def test_a_commit_that_crashed_midway_completes_on_rerun(tmp_path, monkeypatch):
     again = [stage.ingest_file(f, stage.file_uri(plan, k), PARAMS) for k, f in enumerate(plan.files)]
     assert again == results  # staged files are committed: not read again
     s = stage.commit(plan, again, PARAMS).summary
-    assert (s["records"], s["kept"], s["rejected_by_reason"]["duplicate_id"]) == (10, 8, 2)
-    docs = table(stage.load(plan.documents_uri, plan.rejected_uri).documents)
+    assert (s.records, s.kept, s.rejected_by_reason["duplicate_id"]) == (10, 8, 2)
+    docs = table(loaded(plan).documents)
     assert sorted(docs["text"].to_pylist()) == ["a0", "a1", "a2", "a3", "a4", "b5", "b6", "b7"]

@@ -1,0 +1,58 @@
+"""Prefect tasks for the mix stage: plan, a training-free or DsDm mixture, BiMix's design and fit."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from schemas.config import MixParams
+from schemas.mixture import MixtureDoc
+from schemas.outputs import ProxyRun
+from schemas.refs import AttributionRef, ManifestRef, MixPlan, MixtureRef, ProxiesRef, ProxySpec, TokensRef
+from tasks.common import catalog
+from tasks.mix import bimix_stage, stage
+
+
+@task(name="plan-mix", cache_policy=NO_CACHE)
+def plan_mix(run: str, tokens: TokensRef, params: MixParams, attribution: AttributionRef | None,
+             manifest: ManifestRef | None = None, proxies: list[str] | None = None) -> MixPlan:  # fmt: skip
+    """Where the mixture goes, and whether it is committed."""
+    return stage.plan(run, tokens, params, attribution, manifest, tuple(proxies or ()))
+
+
+@task(name="mix", cache_policy=NO_CACHE)
+def mix(plan: MixPlan, params: MixParams) -> MixtureRef:
+    """A training-free or DsDm mixture over the skills (read back when committed)."""
+    return _published(plan, stage.mixture(plan, params))
+
+
+@task(name="load-mix", cache_policy=NO_CACHE)
+def load_mix(plan: MixPlan) -> MixtureRef:
+    doc = stage.committed(plan)
+    stage.write_report(plan, doc)
+    return _published(plan, doc)
+
+
+@task(name="bimix-design", cache_policy=NO_CACHE)
+def bimix_design(run: str, tokens: TokensRef, manifest: ManifestRef, params: MixParams) -> list[ProxySpec]:
+    """BiMix's design mixtures x seeds, as proxy runs on `manifest`."""
+    return bimix_stage.design(run, tokens, manifest, params)
+
+
+@task(name="fit-bimix", cache_policy=NO_CACHE)
+def fit_bimix(plan: MixPlan, params: MixParams, specs: list[ProxySpec], proxies: ProxiesRef) -> MixtureRef:
+    """Fit the law to the design's runs and write its optimal mixture; a table artifact of the fit."""
+    runs: list[ProxyRun] = [catalog.proxy(r) for r in proxies.runs]
+    doc = bimix_stage.fit(plan, params, specs, runs)
+    rows = [{"skill": s.skill, "label": s.label, "weight": round(s.weight, 4), "r2": round(s.bimix.r2, 4),
+             "alpha": round(s.bimix.alpha, 4)} for s in doc.skills]  # fmt: skip
+    create_table_artifact(rows, key="bimix", description=f"BiMix mixture of {plan.run}: held-out MAPE "
+                          f"{doc.law.holdout.mape:.4f}")  # fmt: skip
+    return _published(plan, doc)
+
+
+def _published(plan: MixPlan, doc: MixtureDoc) -> MixtureRef:
+    rows = [{"skill": s.skill, "label": s.label, "weight": round(s.weight, 4), "tokens": s.tokens} for s in doc.skills]
+    create_table_artifact(rows, key="mixture", description=f"{doc.method} mixture of {plan.run}")
+    return catalog.ref(plan.run, "mix", plan.fingerprint)

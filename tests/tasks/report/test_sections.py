@@ -1,0 +1,49 @@
+"""The one renderer: how values are written, and the sections of typed outputs the CLI and the report share."""
+
+import pytest
+
+from schemas.status import RunStatus, StageStatus
+from tasks.common import catalog
+from tasks.report import sections
+
+
+@pytest.mark.parametrize(("value", "written"), [(1234567, "1,234,567"), (0.123456, "0.1235"), (True, "yes"),
+                                                (False, "NO"), (None, ""), ("x", "x")])  # fmt: skip
+def test_values_are_written_one_way(value, written):
+    assert sections.text(value) == written
+
+
+def test_stage_sections_show_the_counts_that_add_up(staged):
+    ingest = sections.ingest(catalog.summary(staged.documents))
+    outcome = dict((r[0], r[1]) for r in ingest.tables[0][2])
+    assert outcome["input records"] == outcome["kept"] + sum(v for k, v in outcome.items() if k.startswith("rejected"))
+    dedup = sections.dedup(catalog.summary(staged.dedup))
+    assert dict(dedup.facts)["counts add up"] is True and "P(candidate)" in dict(dedup.facts)
+    tokens = sections.tokens(catalog.summary(staged.tokens))
+    assert tokens.tables[0][2][-1][:3] == ["total", 24, catalog.summary(staged.tokens).tokens]
+    mix = sections.mixture(catalog.summary(staged.mixture))
+    assert mix.tables[0][2][-1][-1] == 1.0  # the weights' sum
+    budget = sections.manifest(catalog.summary(staged.manifest), staged.manifest.manifest)
+    assert dict(budget.facts)["token budget"] == catalog.summary(staged.manifest).token_budget
+
+
+def test_the_status_section_names_what_a_rerun_recomputes():
+    st = RunStatus(
+        run="r",
+        rerun=["tokens"],
+        rerun_why="tokens is interrupted (a rerun resumes it)",
+        stages=[
+            StageStatus(
+                stage="tokens",
+                folder="r/attributes/tokens",
+                state="interrupted",
+                why="w",
+                latest="f",
+                committed=[],
+                uncommitted=[{"fingerprint": "f", "where": "r/x", "parts_committed": 2}],
+            )
+        ],
+    )
+    sec = sections.status(st)
+    assert dict(sec.facts)["a rerun of `skillmix run` recomputes"] == "tokens"
+    assert sec.tables[-1][2] == [["tokens", "f", 2, "r/x"]] and sec.notes == [st.rerun_why]
