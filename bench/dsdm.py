@@ -48,15 +48,17 @@ def lds(args) -> dict:
     from schemas.config import AttributionParams, TrainParams
     from tasks.attribution import datamodels, dsdm
     from tasks.attribution import stage as attribution_stage
+    from tasks.common import catalog
 
     warnings.filterwarnings("ignore", message="There is a performance drop")
     proxy = TrainParams(steps=args.steps, seq_len=args.seq_len, warmup=min(20, args.steps // 10), seed=args.seed)
     params = AttributionParams(proxy=proxy, models=args.models, max_docs=args.docs, seed=args.seed)
-    doc_ids, _, ids, marker = attribution_stage.pool(args.run, params.max_docs, params.seed)
+    tokens = catalog.latest(args.run, "tokens")
+    doc_ids, _, ids = attribution_stage.pool(tokens, params.max_docs, params.seed)
     targets = attribution_stage.read_targets([args.targets])
     name = next(iter(targets))
-    target_rows, vocab = attribution_stage.encode_targets(args.run, marker["summary"]["fingerprint"],
-                                                          {name: targets[name]}, args.seq_len)  # fmt: skip
+    target_rows = attribution_stage.encode_targets(tokens, {name: targets[name]}, args.seq_len)
+    vocab = tokens.vocab_size
     pool = attribution_stage.rows(ids, args.seq_len)
     t0 = time.perf_counter()
     scores, _ = dsdm.attribute(pool, target_rows, vocab, proxy, models=args.models, seed=args.seed,
@@ -105,19 +107,17 @@ def package_code(package: str, n: int, seed: int, max_chars: int = 1000) -> list
 
 def embedding_similarity(run: str, doc_ids: list[str], texts: list[str]) -> np.ndarray:
     """Cosine of each document's stored embedding (skills stage) with the mean embedding of `texts`."""
-    from schemas.refs import PartitionRef
-    from tasks.common import io
+    from tasks.common import catalog, views
     from tasks.skills import encoder
-    from tasks.skills import stage as skills_stage
 
-    summary = io.read_json(io.join(run, "report", "skills", "summary.json"))
+    skills = catalog.latest(run, "skills")
+    summary = catalog.summary(skills)
     emb = {}
-    for part in sorted(io.glob(io.join(summary["embeddings"], "part-*", "embeddings.parquet"))):
-        rows = io.committed(part.rsplit("/", 1)[0])["num_rows"]
-        ids, x, _ = skills_stage.read_embeddings(PartitionRef(uri=part, num_rows=rows, table="embeddings"))
+    for part in skills.embeddings.partitions:
+        ids, x, _ = views.embeddings(part)
         emb.update(zip(ids.to_pylist(), x, strict=True))
-    model = encoder.load(summary["embed"]["model"])
-    model.max_seq_length = summary["max_seq_length"]
+    model = encoder.load(summary.embed.model)
+    model.max_seq_length = summary.max_seq_length
     t = encoder.embed(texts, model).mean(0)
     t /= np.linalg.norm(t)
     return np.array([emb[d] @ t for d in doc_ids])
@@ -129,15 +129,17 @@ def select(args) -> dict:
     from schemas.config import TrainParams
     from tasks.attribution import datamodels, dsdm
     from tasks.attribution import stage as attribution_stage
+    from tasks.common import catalog
     from tasks.train.loop import IGNORE
 
     warnings.filterwarnings("ignore", message="There is a performance drop")
     blocks = package_code(args.package, args.examples, args.seed)
     proxy = TrainParams(steps=args.steps, seq_len=args.seq_len, warmup=min(20, args.steps // 10), seed=args.seed)
-    doc_ids, _, ids, marker = attribution_stage.pool(args.run, args.docs or None, args.seed)
+    tokens = catalog.latest(args.run, "tokens")
+    doc_ids, _, ids = attribution_stage.pool(tokens, args.docs or None, args.seed)
     halves = {"score": blocks[: args.examples], "eval": blocks[args.examples :]}
-    target_rows, vocab = attribution_stage.encode_targets(args.run, marker["summary"]["fingerprint"], halves,
-                                                          args.seq_len)  # fmt: skip
+    target_rows = attribution_stage.encode_targets(tokens, halves, args.seq_len)
+    vocab = tokens.vocab_size
     pool = attribution_stage.rows(ids, args.seq_len)
     t0 = time.perf_counter()
     scores, _ = dsdm.attribute(pool, {"score": target_rows["score"]}, vocab, proxy, models=args.models,

@@ -64,7 +64,7 @@ params = IngestParams()
 plan = stage.plan([{src!r}], {run!r}, params)
 results = [stage.ingest_file(f, stage.file_uri(plan, k), params) for k, f in enumerate(plan.files)]
 res = stage.commit(plan, results, params)
-print(json.dumps({{"seconds": time.perf_counter() - t, "rows": res.summary["kept"],
+print(json.dumps({{"seconds": time.perf_counter() - t, "rows": res.summary.kept,
                   "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 

@@ -133,34 +133,31 @@ def bench_nmi(run: str) -> dict:
     """How much the embeddings of a run's skills stage say about its `source` label: NMI of k-means at
     several k and of agglomerative (Ward) clustering, and the accuracy of a supervised linear probe (3-fold) against
     the majority class, an upper bound on what any clustering of these vectors could recover."""
+    import pyarrow as pa
     from sklearn.cluster import AgglomerativeClustering, KMeans
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import normalized_mutual_info_score
     from sklearn.model_selection import cross_val_score
     from sklearn.preprocessing import StandardScaler
 
-    from schemas.config import EmbedParams, SkillsParams
-    from tasks.common import io
-    from tasks.skills import stage
+    from tasks.common import catalog, views
 
-    summary = io.committed(stage.latest_uri(run))["summary"]
-    embed = EmbedParams(**{k: v for k, v in summary["embed"].items() if k in EmbedParams.model_fields})
-    plan = stage.plan(run, embed, SkillsParams(**summary["params"]))
-    parts = [io.committed(io.join(plan.embeddings_uri, f"part-{k:05d}")) for k in range(len(plan.documents.partitions))]
-    refs = [stage.PartitionRef(uri=io.join(plan.embeddings_uri, f"part-{k:05d}", "embeddings.parquet"),
-                               num_rows=m["num_rows"], table="embeddings") for k, m in enumerate(parts)]  # fmt: skip
-    x = np.concatenate([stage.read_embeddings(r)[1] for r in refs if r.num_rows])
-    truth = np.array(stage._kept_column(plan, ["source"])["source"].to_pylist())
+    skills = catalog.latest(run, "skills")
+    summary = catalog.summary(skills)
+    x = np.concatenate([views.embeddings(r)[1] for r in skills.embeddings.partitions if r.num_rows])
+    pairs = zip(skills.dedup.documents.documents.partitions, skills.dedup.attributes.partitions, strict=True)
+    kept = pa.concat_tables([views.kept(d, a, ["source", "text"]) for d, a in pairs])  # the order embedded in
+    truth = np.array(kept["source"].to_pylist())
     values, counts = np.unique(truth, return_counts=True)
     out = {"documents": len(x), "labels": dict(zip(values.tolist(), counts.tolist(), strict=True)),
-           "stage_default": {"k": summary["k"], **{k: summary["agreement"][k] for k in ("purity", "nmi")}},
+           "stage_default": {"k": summary.k, "purity": summary.agreement.purity, "nmi": summary.agreement.nmi},
            "majority_share": float(counts.max() / counts.sum())}  # fmt: skip
     nmi = normalized_mutual_info_score
     out["kmeans_nmi"] = {k: float(nmi(truth, KMeans(k, random_state=0, n_init=4).fit_predict(x)))
                          for k in (2, 4, 8, 16, 32)}  # fmt: skip
     out["ward_nmi_k4"] = float(nmi(truth, AgglomerativeClustering(4).fit_predict(x)))
     out["probe_accuracy"] = float(cross_val_score(LogisticRegression(max_iter=2000), x, truth, cv=3).mean())
-    texts = stage._kept_column(plan, ["text"])["text"].to_pylist()
+    texts = kept["text"].to_pylist()
     f = StandardScaler().fit_transform(np.array([_format_features(t) for t in texts]))
     out["format_features_kmeans_nmi"] = {k: float(nmi(truth, KMeans(k, random_state=0, n_init=4).fit_predict(f)))
                                          for k in (4, 8)}  # fmt: skip

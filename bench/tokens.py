@@ -32,17 +32,18 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 
-    from schemas.config import EmitParams, TokensParams
-    from tasks.common import io
-    from tasks.emit import stage as shards_stage
+    from schemas.config import EmitParams
+    from tasks.common import catalog, io
+    from tasks.emit import stage as emit_stage
     from tasks.tokens import stage as tokens_stage
 
     tmp = Path(tempfile.mkdtemp(prefix="skillmix-bench-"))
     run = tmp / "run"
-    shutil.copytree(args.run, run, ignore=shutil.ignore_patterns("shards", "work", "input"))
-    _, marker = tokens_stage.latest(str(run))
-    params = TokensParams(**marker["summary"]["params"])
-    plan = tokens_stage.plan(str(run), params)
+    shutil.copytree(args.run, run, ignore=shutil.ignore_patterns("emit", "work", "input"))
+    tokens = catalog.latest(str(run), "tokens")
+    summary = catalog.summary(tokens)
+    params = summary.params
+    plan = tokens_stage.plan(str(run), tokens.skills, params)
     tok, _ = tokens_stage.load_tokenizer(plan)
     texts = []
     for k in range(len(plan.documents.partitions)):
@@ -55,7 +56,7 @@ def main() -> None:
 
     def stage() -> None:
         for k in parts:
-            io.remove(io.join(plan.attributes_uri, f"part-{k:05d}"))
+            io.remove(io.join(plan.out, f"part-{k:05d}"))
         for k in parts:
             tokens_stage.tokenize_partition(plan, k, params)
 
@@ -63,16 +64,12 @@ def main() -> None:
 
     def stage_and_emit() -> None:
         stage()
-        uris = [io.join(plan.attributes_uri, f"part-{k:05d}", "tokens.parquet") for k in parts]
-        refs = [tokens_stage.PartitionRef(uri=u, num_rows=1, table="tokens") for u in uris]
-        p = shards_stage.EmitPlan(
-            run=str(tmp / "bench"), fingerprint="bench", tokens=marker["summary"], mixture={}, partitions=tuple(refs)
-        )
+        p = emit_stage.plan(str(run), catalog.latest(str(run), "mix"), emit_params)  # the run's mixture of these tokens
         shutil.rmtree(p.out, ignore_errors=True)
-        for s in range(plan.k):
-            shards_stage.emit_skill(p, s, emit_params)
+        for s in emit_stage.emitted(p.doc):
+            emit_stage.emit_skill(p, s, emit_params)
 
-    out = {"documents": len(texts), "text_mb": round(nbytes / 1e6, 2), "tokens": marker["summary"]["tokens"]}
+    out = {"documents": len(texts), "text_mb": round(nbytes / 1e6, 2), "tokens": summary.tokens}
     for name, fn in (("raw encode_batch", raw), ("tokens stage", stage), ("tokens stage + emit", stage_and_emit)):
         times = []
         for _ in range(args.repeat):

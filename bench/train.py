@@ -63,14 +63,15 @@ def main() -> None:
     import torch
 
     from schemas.config import TrainParams
-    from tasks.train import loop, policies, stage
+    from tasks.common import catalog
+    from tasks.train import loop, policies, session
 
     params = TrainParams(preset=args.preset, steps=(args.steps + args.warmup) * args.repeats, batch_size=args.batch,
                          seq_len=args.seq_len, compile=args.compile)  # fmt: skip
-    manifest = stage.manifest_path(args.manifest)
-    m, data = stage.skill_data(manifest, params)
-    vocab = m["tokenizer"]["vocab_size"]
-    weights = np.array([k["weight"] for k in m["skills"]])
+    manifest = catalog.manifest_of(args.manifest)
+    m, data = session.skill_data(manifest, params)
+    vocab = m.tokenizer.vocab_size
+    weights = np.array([k.weight for k in m.skills])
     ours = loop.Trainer(loop.build_model(vocab, params), data, policies.Static(weights), params, args.device)
 
     model = loop.build_model(vocab, params).to(args.device)

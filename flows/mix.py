@@ -26,14 +26,13 @@ def mix(run: str, tokens: TokensRef, params: MixParams = MixParams(), attributio
         if manifest is None:
             raise ValueError("the bimix method trains proxies on a manifest's shards: give `manifest`")
         specs = bimix_design(run, tokens, manifest, params)
-        keys = plan_proxies(run, manifest, specs, None).runs
+        keys = plan_proxies(run, manifest, specs, None).runs  # the mixture's fingerprint covers the runs it reads
         plan = plan_mix(run, tokens, params, attribution, manifest, list(keys))
         if plan.done:
             ref = load_mix(plan)
         else:
-            runner = task_runner(dask_address, workers)
-            ref = fit_bimix(plan, params, specs, proxies.with_options(task_runner=runner)(run, manifest, specs, None,
-                                                                                         device))  # fmt: skip
+            trained = proxies.with_options(task_runner=task_runner(dask_address, workers))
+            ref = fit_bimix(plan, params, specs, trained(run, manifest, specs, None, device))
         law = catalog.summary(ref).law
         print(f"mix: bimix, held-out {law.holdout.mixture} MAPE {law.holdout.mape:.4f}")
     else:

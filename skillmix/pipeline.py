@@ -84,8 +84,7 @@ def run(
 def curated(run: str, inputs: list[str], params: PipelineParams, dask_address, workers, against=None):
     """Run the curate flow with progress bars; print every stage's summary, the verification and the report."""
     from flows.curate import curate
-    from schemas.outputs import SkillsDoc
-    from tasks.common import catalog, io
+    from tasks.common import catalog
     from tasks.report import sections
 
     stages = CURATE_STAGES + (["proxies"] if params.mix.method == "bimix" else [])
@@ -94,7 +93,7 @@ def curated(run: str, inputs: list[str], params: PipelineParams, dask_address, w
     t = m.mixture.tokens
     s = t.skills
     for sec in (sections.ingest(catalog.summary(s.dedup.documents)), sections.dedup(catalog.summary(s.dedup)),
-                sections.skills(catalog.summary(s), SkillsDoc.model_validate(io.read_json(s.skills_json)).skills),
+                sections.skills(catalog.summary(s), catalog.skill_entries(s)),
                 sections.tokens(catalog.summary(t)), sections.mixture(catalog.summary(m.mixture)),
                 sections.manifest(catalog.summary(m), m.manifest, result.verified)):  # fmt: skip
         show.section(console, sec)

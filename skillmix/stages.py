@@ -158,16 +158,9 @@ def skills(
     flow = skills_flow.with_options(task_runner=task_runner(dask_address, workers))
     ref = with_progress(run, ["skills"], flow, run, deduped, embed, params)
     s = catalog.summary(ref)
-    show.section(console, sections.skills(s, _skill_entries(ref)))
+    show.section(console, sections.skills(s, catalog.skill_entries(ref)))
     console.print(f"report:     {catalog.report(run, 'skills')}/ (summary.json, skills.json, skills_map.png, "
                   "skill_sizes.png" + (", skills_vs_label.png)" if s.agreement else ")"))  # fmt: skip
-
-
-def _skill_entries(ref):
-    from schemas.outputs import SkillsDoc
-    from tasks.common import io
-
-    return SkillsDoc.model_validate(io.read_json(ref.skills_json)).skills
 
 
 @app.command(rich_help_panel=PANEL)

@@ -23,7 +23,6 @@ from schemas.outputs import (
     AttributionSummary,
     SkillAttributionMarker,
     SkillAttributionSummary,
-    SkillsDoc,
 )
 from schemas.refs import TokensRef
 from schemas.tables import ATTRIBUTION
@@ -150,7 +149,7 @@ def attribute_skills(run: str, tokens: TokensRef, target_files: list[str], param
     if (done := catalog.load(out, SkillAttributionMarker)) is not None:
         return done
     _, skills, ids = pool(tokens)
-    labels = [s.label for s in SkillsDoc.model_validate(io.read_json(tokens.skills.skills_json)).skills]
+    labels = [s.label for s in catalog.skill_entries(tokens.skills)]
     target_rows = encode_targets(tokens, targets, params.proxy.seq_len)
     start = time.perf_counter()
     bar = ProgressFile(io.join(catalog.work(run, "attribution-skills", fp), "progress", "runs.json"), params.subsets,

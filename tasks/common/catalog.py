@@ -42,6 +42,8 @@ from schemas.outputs import (
     ProxyRun,
     RejectedMarker,
     SkillAttributionMarker,
+    SkillEntry,
+    SkillsDoc,
     SkillsMarker,
     TokensMarker,
 )
@@ -237,7 +239,8 @@ def ref(run: str, stage: str, fp: str) -> StageRef:
     return _BUILDERS[stage](run.rstrip("/"), fp)
 
 
-def _need(run: str, stage: str, fp: str) -> BaseModel:
+def need(run: str, stage: str, fp: str) -> BaseModel:
+    """The typed marker of committed output `fp` of `stage`; an InputError naming the command when there is none."""
     m = marker(run, stage, fp)
     if m is None:
         raise InputError(f"{out(run, stage, fp)}: not committed; rerun `{command(stage, run)}`")
@@ -250,7 +253,7 @@ def _dataset(uri: str, table: str, parts: list[Part]) -> DatasetRef:
 
 
 def _documents(run: str, fp: str) -> DocumentsRef:
-    m = _need(run, "ingest", fp)
+    m = need(run, "ingest", fp)
     rej = load(rejected(run, fp), RejectedMarker)
     if rej is None:
         raise InputError(f"{rejected(run, fp)}: not committed; rerun `{command('ingest', run)}`")
@@ -260,7 +263,7 @@ def _documents(run: str, fp: str) -> DocumentsRef:
 
 
 def _dedup(run: str, fp: str) -> DedupRef:
-    m = _need(run, "dedup", fp)
+    m = need(run, "dedup", fp)
     uri = out(run, "dedup", fp)
     index = load(io.join(uri, "index"), DedupIndexMarker)
     if index is None:
@@ -271,7 +274,7 @@ def _dedup(run: str, fp: str) -> DedupRef:
 
 
 def _skills(run: str, fp: str) -> SkillsRef:
-    m = _need(run, "skills", fp)
+    m = need(run, "skills", fp)
     uri = out(run, "skills", fp)
     return SkillsRef(run=run, fingerprint=fp, uri=uri, attributes=_dataset(uri, "skills", m.partitions),
                      skills_json=io.join(uri, "skills.json"), k=m.summary.k,
@@ -281,7 +284,7 @@ def _skills(run: str, fp: str) -> SkillsRef:
 
 
 def _tokens(run: str, fp: str) -> TokensRef:
-    m = _need(run, "tokens", fp)
+    m = need(run, "tokens", fp)
     uri = out(run, "tokens", fp)
     t = m.summary.tokenizer
     return TokensRef(run=run, fingerprint=fp, uri=uri, attributes=_dataset(uri, "tokens", m.partitions),
@@ -290,21 +293,21 @@ def _tokens(run: str, fp: str) -> TokensRef:
 
 
 def _attribution(run: str, fp: str) -> AttributionRef:
-    m = _need(run, "attribution", fp)
+    m = need(run, "attribution", fp)
     uri = out(run, "attribution", fp)
     return AttributionRef(run=run, fingerprint=fp, uri=uri, scores=_dataset(uri, "attribution", m.partitions),
                           documents=m.summary.documents, tokens=_tokens(run, m.inputs["tokens"]))  # fmt: skip
 
 
 def _skill_attribution(run: str, fp: str) -> SkillAttributionRef:
-    m = _need(run, "attribution-skills", fp)
+    m = need(run, "attribution-skills", fp)
     uri = out(run, "attribution-skills", fp)
     return SkillAttributionRef(run=run, fingerprint=fp, uri=uri, skills_json=io.join(uri, "skills.json"),
                                tokens=_tokens(run, m.inputs["tokens"]))  # fmt: skip
 
 
 def _mixture(run: str, fp: str) -> MixtureRef:
-    m = _need(run, "mix", fp)
+    m = need(run, "mix", fp)
     doc = mixture_doc(mixture_json(run, fp))
     return MixtureRef(run=run, fingerprint=fp, uri=out(run, "mix", fp), mixture_json=mixture_json(run, fp),
                       method=m.method, selection=selection(run, fp) if doc.selection else None,
@@ -315,13 +318,13 @@ def _mixture(run: str, fp: str) -> MixtureRef:
 
 
 def _manifest(run: str, fp: str) -> ManifestRef:
-    m = _need(run, "emit", fp)
+    m = need(run, "emit", fp)
     return ManifestRef(run=run, fingerprint=fp, uri=out(run, "emit", fp), manifest=manifest(run, fp),
                        mixture=_mixture(run, m.inputs["mixture"]))  # fmt: skip
 
 
 def _proxies(run: str, fp: str) -> ProxiesRef:
-    m = _need(run, "proxies", fp)
+    m = need(run, "proxies", fp)
     return ProxiesRef(run=run, fingerprint=fp, uri=out(run, "proxies", fp), comparison=comparison(run, fp),
                       manifest=_manifest(run, m.inputs["emit"]),
                       runs=tuple(ProxyRunRef(fingerprint=r, uri=proxy_run(run, r)) for r in m.runs))  # fmt: skip
@@ -338,6 +341,11 @@ def mixture_doc(uri: str) -> MixtureDoc:
         return MixtureDoc.model_validate(io.read_json(uri))
     except ValidationError as e:
         raise InputError(f"{uri}: not a mixture.json of this version ({str(e).splitlines()[0]})") from e
+
+
+def skill_entries(skills: SkillsRef) -> list[SkillEntry]:
+    """The skills of a skills stage as skills.json describes them (labels, sizes, examples, centroids)."""
+    return SkillsDoc.model_validate(io.read_json(skills.skills_json)).skills
 
 
 def proxy(ref: ProxyRunRef) -> ProxyRun:
@@ -373,4 +381,4 @@ def summary(ref: StageRef) -> BaseModel:
         return Manifest.model_validate(io.read_json(ref.manifest))
     if stage == "proxies":
         return ProxiesComparison.model_validate(io.read_json(ref.comparison))
-    return _need(ref.run, stage, ref.fingerprint).summary
+    return need(ref.run, stage, ref.fingerprint).summary

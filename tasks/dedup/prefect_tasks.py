@@ -37,7 +37,7 @@ def resolve_dedup(plan: DedupPlan, refs: list[PartitionRef], params: DedupParams
 @task(name="load-dedup", cache_policy=NO_CACHE)
 def load_dedup(plan: DedupPlan) -> DedupRef:
     """A dedup that already ran with these documents and params."""
-    return _report(plan, stage.committed(plan).summary)
+    return _report(plan, catalog.need(plan.run, "dedup", plan.fingerprint).summary)
 
 
 def _report(plan: DedupPlan, s: DedupSummary) -> DedupRef:

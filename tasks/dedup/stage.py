@@ -159,13 +159,6 @@ def _versions() -> dict:
     return {"datasketch": importlib.metadata.version("datasketch"), "scheme": "affine32"}
 
 
-def committed(p: DedupPlan) -> DedupMarker:
-    marker = catalog.load(p.out, DedupMarker)
-    if marker is None:
-        raise InputError(f"{p.out}: no committed dedup output here; run `skillmix dedup` first")
-    return marker
-
-
 def write_report(summary: DedupSummary, report_uri: str) -> None:
     """summary.json and the cluster-size plot, into the run's report directory."""
     io.write_json(io.join(report_uri, "summary.json"), summary.model_dump(mode="json"))

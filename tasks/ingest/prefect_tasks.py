@@ -39,7 +39,7 @@ def commit_ingest(plan: IngestPlan, results: list[FileResult], params: IngestPar
 @task(name="load-ingest", cache_policy=NO_CACHE)
 def load_ingest(plan: IngestPlan) -> DocumentsRef:
     """The committed output of an ingest that already ran with these inputs and params."""
-    return _report(plan, stage.committed(plan).summary)
+    return _report(plan, catalog.need(plan.run, "ingest", plan.fingerprint).summary)
 
 
 def _report(plan: IngestPlan, s: IngestSummary) -> DocumentsRef:

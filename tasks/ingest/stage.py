@@ -204,14 +204,6 @@ def commit(p: IngestPlan, results: list[FileResult], params: IngestParams, secon
     return marker
 
 
-def committed(p: IngestPlan) -> IngestMarker:
-    """The marker of an ingest that already ran with these inputs and params."""
-    marker = catalog.load(p.out, IngestMarker)
-    if marker is None:
-        raise InputError(f"{p.out}: no committed ingest output here; run `skillmix ingest` first")
-    return marker
-
-
 def write_report(documents: DocumentsRef, s: IngestSummary, report_uri: str) -> None:
     """summary.json (always) and the documents/rejects plot, into the run's report directory."""
     io.write_json(io.join(report_uri, "summary.json"), s.model_dump(mode="json"))

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from schemas.config import MixParams
 from schemas.mixture import MixMarker, MixtureDoc, MixtureSkill, Selection
-from schemas.outputs import SkillEntry, SkillsDoc, SkillsSummary, TokensSummary
+from schemas.outputs import SkillEntry, SkillsSummary, TokensSummary
 from schemas.refs import AttributionRef, ManifestRef, MixPlan, TokensRef
 from schemas.tables import SELECTION
 from tasks.attribution import datamodels
@@ -71,8 +71,7 @@ def inputs(tokens: TokensRef) -> Inputs:
     """The per-skill statistics a mixture weighs, from the tokens and skills its ref chain names."""
     t = catalog.summary(tokens)
     s = catalog.summary(tokens.skills)
-    doc = SkillsDoc.model_validate(io.read_json(tokens.skills.skills_json))
-    return Inputs(t, s, doc.skills)
+    return Inputs(t, s, catalog.skill_entries(tokens.skills))
 
 
 def mixture(p: MixPlan, params: MixParams) -> MixtureDoc:

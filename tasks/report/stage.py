@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from schemas.mixture import MixtureDoc
-from schemas.outputs import ReportPage, SkillsDoc, SkillsGraphSummary, Verified
+from schemas.outputs import ReportPage, SkillsGraphSummary, Verified
 from schemas.refs import StageRef
 from tasks.common import catalog, io, plots
 from tasks.common.errors import InputError
@@ -28,9 +28,11 @@ def _latest(run: str, stage: str) -> StageRef | None:
 
 
 def _figures(run: str, *names: tuple[str, str]) -> list[tuple[str, bytes]]:
+    """(caption, PNG) of each `stage/file.png` a stage wrote into its report directory, where it exists."""
     out = []
     for rel, caption in names:
-        uri = io.join(catalog.report(run), rel)
+        stage, name = rel.split("/", 1)
+        uri = io.join(catalog.report(run, stage), name)
         if io.exists(uri):
             out.append((caption, io.read_bytes(uri)))
     return out
@@ -51,7 +53,7 @@ def _stage(run: str, stage: str, render_, figures: tuple = ()) -> Section:
 
 
 def _skills(ref: StageRef) -> Section:
-    return sections.skills(catalog.summary(ref), SkillsDoc.model_validate(io.read_json(ref.skills_json)).skills)
+    return sections.skills(catalog.summary(ref), catalog.skill_entries(ref))
 
 
 def mixture_docs(run: str) -> list[MixtureDoc]:

@@ -10,7 +10,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from schemas.config import EmbedParams, SkillsParams
-from schemas.outputs import SkillsDoc, SkillsSummary
+from schemas.outputs import SkillsSummary
 from schemas.refs import DedupRef, PartitionRef, SkillsPlan, SkillsRef
 from tasks.common import catalog, io
 from tasks.skills import stage
@@ -39,13 +39,13 @@ def cluster_skills(plan: SkillsPlan, refs: list[PartitionRef], embed: EmbedParam
 @task(name="load-skills", cache_policy=NO_CACHE)
 def load_skills(plan: SkillsPlan) -> SkillsRef:
     """Skills already computed for these documents, model and params."""
-    return _report(plan, stage.committed(plan).summary)
+    return _report(plan, catalog.need(plan.run, "skills", plan.fingerprint).summary)
 
 
 def _report(plan: SkillsPlan, s: SkillsSummary) -> SkillsRef:
     figures = stage.write_report(plan, s)
     ref = catalog.ref(plan.run, "skills", plan.fingerprint)
-    skills = SkillsDoc.model_validate(io.read_json(ref.skills_json)).skills
+    skills = catalog.skill_entries(ref)
     text = ssummary.markdown(s, skills)
     text += "\nFigures: " + ", ".join(f"`{io.join(plan.report, f)}`" for f in figures) + "\n"
     create_markdown_artifact(text, key="skills", description=f"skills {plan.fingerprint} of {plan.run}")

@@ -344,13 +344,6 @@ def _versions() -> dict:
     return {pkg: importlib.metadata.version(pkg) for pkg in ("sentence-transformers", "scikit-learn", "torch")}
 
 
-def committed(p: SkillsPlan) -> SkillsMarker:
-    marker = catalog.load(p.out, SkillsMarker)
-    if marker is None:
-        raise InputError(f"{p.out}: no committed skills here; run `skillmix skills` first")
-    return marker
-
-
 def write_report(p: SkillsPlan, summary: SkillsSummary) -> list[str]:
     """summary.json, skills.json and the PNGs (map, sizes, agreement) into the run's report directory."""
     doc = SkillsDoc.model_validate(io.read_json(io.join(p.out, "skills.json")))

@@ -36,5 +36,5 @@ def resolve_tokens(plan: TokensPlan, refs: list[PartitionRef], params: TokensPar
 
 @task(name="load-tokens", cache_policy=NO_CACHE)
 def load_tokens(plan: TokensPlan) -> TokensRef:
-    stage.write_report(stage.committed(plan).summary, plan.report)
+    stage.write_report(catalog.need(plan.run, "tokens", plan.fingerprint).summary, plan.report)
     return catalog.ref(plan.run, "tokens", plan.fingerprint)

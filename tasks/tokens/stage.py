@@ -168,12 +168,5 @@ def resolve(p: TokensPlan, refs: list[PartitionRef], params: TokensParams, secon
     return marker
 
 
-def committed(p: TokensPlan) -> TokensMarker:
-    marker = catalog.load(p.out, TokensMarker)
-    if marker is None:
-        raise InputError(f"{p.out}: no committed tokens here; run `skillmix tokens` first")
-    return marker
-
-
 def write_report(summary: TokensSummary, report_uri: str) -> None:
     io.write_json(io.join(report_uri, "summary.json"), summary.model_dump(mode="json"))
