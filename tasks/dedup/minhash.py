@@ -174,7 +174,3 @@ def signatures(texts: list[str], params: MinHashParams, batch_docs: int = 256) -
     """(len(texts), num_perm) uint32 MinHash signatures; a text without shingles gets all EMPTY."""
     return sketch(texts, params, keep_sets=False, batch_docs=batch_docs)[0]
 
-
-def candidate_probability(jaccard: float | np.ndarray, bands: int, rows: int) -> float | np.ndarray:
-    """P(two documents of Jaccard similarity J share a band) = 1 - (1 - J^rows)^bands: the LSH S-curve."""
-    return 1.0 - (1.0 - np.asarray(jaccard, dtype=float) ** rows) ** bands

@@ -11,6 +11,8 @@ def test_default_bands_rows_and_s_curve():
     assert lsh.band_rows(MinHashParams(bands=16, rows=8)) == (16, 8)
     curve = lsh.s_curve(14, 9)
     assert curve["0.85"] > 0.97 and curve["0.5"] < 0.03
+    reference = lsh.s_curve(9, 13)  # REFERENCE.md 1.2: 0.0011 at J = 0.5, 0.399 at J = 0.8
+    assert reference["0.5"] == pytest.approx(0.0011, abs=1e-4) and reference["0.8"] == pytest.approx(0.399, abs=1e-3)
 
 
 def test_candidate_pairs_are_stars_from_each_buckets_first_document():

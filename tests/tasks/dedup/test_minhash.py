@@ -51,11 +51,6 @@ def test_signature_agreement_estimates_jaccard(n_changed):
     assert abs(np.mean(s1 == s2) - true) < 0.13  # ~4 sigma at 256 perms: 4 * sqrt(0.25 / 256)
 
 
-def test_s_curve():
-    p = minhash.candidate_probability(np.array([0.5, 0.8, 0.95]), bands=9, rows=13)
-    assert p[0] < 0.01 and 0.3 < p[1] < 0.5 and p[2] > 0.99  # REFERENCE.md 1.2: 0.0011, 0.399
-
-
 def test_bands_and_rows_are_validated_together():
     with pytest.raises(ValidationError, match="set both bands and rows"):
         MinHashParams(bands=8)
