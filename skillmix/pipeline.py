@@ -47,7 +47,7 @@ def run(
     k: Annotated[str | None, typer.Option("--k", help="number of skills or 'auto'", show_default="auto")] = None,
     mixture: Annotated[str | None, option(MixParams, "method", show_default=default(MixParams, "method"))] = None,
     proxy_steps: Annotated[int | None, option(TrainParams, "steps", min=1, note="--mixture bimix's proxies",
-                                              show_default="300")] = None,
+                                              show_default=str(default(MixParams, "bimix").proxy.steps))] = None,
     seq_len: Annotated[int | None, option(EmitParams, "seq_len", show_default=str(default(EmitParams,
                                                                                             "seq_len")))] = None,
     against: AgainstOpt = None,
