@@ -173,4 +173,3 @@ def sketch(
 def signatures(texts: list[str], params: MinHashParams, batch_docs: int = 256) -> np.ndarray:
     """(len(texts), num_perm) uint32 MinHash signatures; a text without shingles gets all EMPTY."""
     return sketch(texts, params, keep_sets=False, batch_docs=batch_docs)[0]
-
