@@ -120,5 +120,5 @@ class MixtureDoc(_Doc):
 class MixMarker(_Doc):
     fingerprint: str
     method: str
-    inputs: dict[str, str]  # tokens, and attribution for a selection, manifest for a fitted law
+    inputs: dict[str, str]  # tokens, and attribution for a selection, emit (its manifest) for a fitted law
     proxies: list[str] | None = None  # run fingerprints a fitted law read

@@ -1,8 +1,9 @@
 """Typed stage outputs: each stage's summary (RUN/report/<stage>/summary.json) and its `_SUCCESS` marker.
 
 Declarations only. A marker is written last into a committed directory; it names the fingerprints the stage
-consumed (`inputs`), which is how the run catalog rebuilds the chain of refs and tells a stale output from a
-current one. Summaries are what the CLI prints and the run report shows (tasks.report.sections renders both).
+consumed (`inputs`, keyed by the stage that made each), which is how the run catalog rebuilds the chain of refs and
+tells a stale output from a current one. Summaries are what the CLI prints and the run report shows
+(tasks.report.sections renders both).
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ class DedupSummary(Output):
 
 class DedupMarker(Output):
     fingerprint: str
-    inputs: dict[str, str | None]  # documents: the ingest fingerprint; against: the earlier run's dedup directory
+    inputs: dict[str, str | None]  # ingest: its fingerprint; against: the earlier run's dedup directory
     partitions: list[Part]
     summary: DedupSummary
 
@@ -317,7 +318,7 @@ class SkillAttributionMarker(Output):
 
 class EmitMarker(Output):
     fingerprint: str
-    inputs: dict[str, str]  # mixture, tokens: the fingerprints packed
+    inputs: dict[str, str]  # mix, tokens: the fingerprints packed
     skills: int
     token_budget: int
 

@@ -270,7 +270,7 @@ def _dedup(run: str, fp: str) -> DedupRef:
         raise InputError(f"{uri}/index: not committed; rerun `{command('dedup', run)}`")
     return DedupRef(run=run, fingerprint=fp, uri=uri, attributes=_dataset(uri, "dedup", m.partitions),
                     index=_dataset(io.join(uri, "index"), "dedup_signatures", index.partitions),
-                    documents=_documents(run, m.inputs["documents"]))  # fmt: skip
+                    documents=_documents(run, m.inputs["ingest"]))  # fmt: skip
 
 
 def _skills(run: str, fp: str) -> SkillsRef:
@@ -320,7 +320,7 @@ def _mixture(run: str, fp: str) -> MixtureRef:
 def _manifest(run: str, fp: str) -> ManifestRef:
     m = need(run, "emit", fp)
     return ManifestRef(run=run, fingerprint=fp, uri=out(run, "emit", fp), manifest=manifest(run, fp),
-                       mixture=_mixture(run, m.inputs["mixture"]))  # fmt: skip
+                       mixture=_mixture(run, m.inputs["mix"]))  # fmt: skip
 
 
 def _proxies(run: str, fp: str) -> ProxiesRef:

@@ -148,7 +148,7 @@ def resolve(p: DedupPlan, signatures: list[PartitionRef], params: DedupParams, s
         fingerprint=p.fingerprint,
         partitions=parts,
         summary=report,
-        inputs={"documents": p.documents.fingerprint, "against": p.against.uri if p.against else None},
+        inputs={"ingest": p.documents.fingerprint, "against": p.against.uri if p.against else None},
     )
     io.commit(p.out, marker.model_dump())
     io.remove(p.work)

@@ -232,7 +232,7 @@ def manifest(p: EmitPlan, entries: list[list[dict]], params: EmitParams) -> Mani
            "lineage": lineage(p, params)}  # fmt: skip
     m = Manifest.model_validate(doc)
     io.write_json(io.join(p.out, "manifest.json"), doc)
-    marker = EmitMarker(fingerprint=p.fingerprint, inputs={"mixture": p.mixture.fingerprint, "tokens": t.fingerprint},
+    marker = EmitMarker(fingerprint=p.fingerprint, inputs={"mix": p.mixture.fingerprint, "tokens": t.fingerprint},
                         skills=len(skills), token_budget=budget)  # fmt: skip
     io.commit(p.out, marker.model_dump())
     return m

@@ -155,7 +155,7 @@ def write(p: MixPlan, doc: MixtureDoc) -> MixtureDoc:
     io.write_json(p.mixture_json, doc.model_dump(mode="json"))
     consumed = {"tokens": p.tokens.fingerprint}
     consumed |= {"attribution": p.attribution.fingerprint} if p.attribution else {}
-    consumed |= {"manifest": p.manifest.fingerprint} if p.manifest and p.proxies else {}
+    consumed |= {"emit": p.manifest.fingerprint} if p.manifest and p.proxies else {}
     marker = MixMarker(fingerprint=p.fingerprint, method=doc.method, inputs=consumed, proxies=list(p.proxies) or None)
     io.commit(p.out, marker.model_dump(mode="json"))
     write_report(p, doc)

@@ -121,18 +121,13 @@ def _state(run: str, stage: str, latest: str | None, committed: list[CommittedOu
     if current.facts == UNREADABLE:
         return "stale", f"its latest output {latest} {UNREADABLE}: rerun the stages into a new run directory"
     upstream = catalog.UPSTREAM.get(stage)
-    made = current.made_from.get(_input_key(stage))
+    made = current.made_from.get(upstream)
     if upstream and made != catalog.latest_fp(run, upstream):
         return "stale", f"made from {upstream} {made}; the latest {upstream} is {catalog.latest_fp(run, upstream)}"
     if stage == "ingest" and (changed := _inputs_changed(run, latest)):
         return "stale", f"input files changed since: {', '.join(changed[:3])}"
     why = f"made from {upstream} {made}" if upstream else "from its input files, unchanged"
     return "current", why + (f"; {unfinished} (other parameters)" if unfinished else "")
-
-
-def _input_key(stage: str) -> str:
-    """The key a stage's marker names its upstream by."""
-    return {"dedup": "documents", "emit": "mixture", "proxies": "emit"}.get(stage, catalog.UPSTREAM.get(stage, ""))
 
 
 def status(run: str) -> RunStatus:
