@@ -25,7 +25,7 @@ def mix(run: str, tokens: TokensRef, params: MixParams = MixParams(), attributio
     if params.method == "bimix":
         if manifest is None:
             raise ValueError("the bimix method trains proxies on a manifest's shards: give `manifest`")
-        specs = bimix_design(run, tokens, manifest, params)
+        specs = bimix_design(tokens, manifest, params)
         keys = plan_proxies(run, manifest, specs, None).runs  # the mixture's fingerprint covers the runs it reads
         plan = plan_mix(run, tokens, params, attribution, manifest, list(keys))
         if plan.done:

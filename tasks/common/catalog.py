@@ -183,7 +183,7 @@ def progress_glob(run: str, stage: str) -> str:
     """Where the tasks of `stage` write their progress files (the CLI's bars read them)."""
     if stage == "proxies":
         return io.join(proxy_run(run, "*"), "progress", "*.json")
-    return io.join(run, "work", stage, "*", "progress", "*.json")
+    return io.join(work(run, stage, "*"), "progress", "*.json")
 
 
 # ---- markers and latest ----
@@ -241,9 +241,14 @@ def ref(run: str, stage: str, fp: str) -> StageRef:
 
 def need(run: str, stage: str, fp: str) -> BaseModel:
     """The typed marker of committed output `fp` of `stage`; an InputError naming the command when there is none."""
-    m = marker(run, stage, fp)
+    return _required(out(run, stage, fp), MARKERS[stage], run, stage)
+
+
+def _required(dir_uri: str, model: type[M], run: str, stage: str) -> M:
+    """The typed marker of a directory `stage` commits, or an InputError naming the command that writes it."""
+    m = load(dir_uri, model)
     if m is None:
-        raise InputError(f"{out(run, stage, fp)}: not committed; rerun `{command(stage, run)}`")
+        raise InputError(f"{dir_uri}: not committed; rerun `{command(stage, run)}`")
     return m
 
 
@@ -254,9 +259,7 @@ def _dataset(uri: str, table: str, parts: list[Part]) -> DatasetRef:
 
 def _documents(run: str, fp: str) -> DocumentsRef:
     m = need(run, "ingest", fp)
-    rej = load(rejected(run, fp), RejectedMarker)
-    if rej is None:
-        raise InputError(f"{rejected(run, fp)}: not committed; rerun `{command('ingest', run)}`")
+    rej = _required(rejected(run, fp), RejectedMarker, run, "ingest")
     return DocumentsRef(run=run, fingerprint=fp, uri=out(run, "ingest", fp),
                         documents=_dataset(out(run, "ingest", fp), "documents", m.partitions),
                         rejected=_dataset(rejected(run, fp), "rejected", rej.partitions))  # fmt: skip
@@ -265,9 +268,7 @@ def _documents(run: str, fp: str) -> DocumentsRef:
 def _dedup(run: str, fp: str) -> DedupRef:
     m = need(run, "dedup", fp)
     uri = out(run, "dedup", fp)
-    index = load(io.join(uri, "index"), DedupIndexMarker)
-    if index is None:
-        raise InputError(f"{uri}/index: not committed; rerun `{command('dedup', run)}`")
+    index = _required(io.join(uri, "index"), DedupIndexMarker, run, "dedup")
     return DedupRef(run=run, fingerprint=fp, uri=uri, attributes=_dataset(uri, "dedup", m.partitions),
                     index=_dataset(io.join(uri, "index"), "dedup_signatures", index.partitions),
                     documents=_documents(run, m.inputs["ingest"]))  # fmt: skip

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from schemas.config import EmitParams
 from schemas.manifest import Manifest
 from schemas.mixture import MixtureDoc
-from schemas.outputs import EmitMarker, EmitSkillMarker, TokensMarker, Verified
+from schemas.outputs import EmitMarker, EmitSkillMarker, Verified
 from schemas.refs import EmitPlan, ManifestRef, MixtureRef, PartitionRef
 from tasks.common import catalog, io
 from tasks.common.errors import InputError
@@ -35,7 +35,7 @@ def plan(run: str, mixture: MixtureRef, params: EmitParams) -> EmitPlan:
     """What to emit: `mixture` and the tokens it weighs, and the output directory; raises on a skill with no
     tokens."""
     doc = catalog.mixture_doc(mixture.mixture_json)
-    tokens = catalog.load(mixture.tokens.uri, TokensMarker).summary
+    tokens = catalog.summary(mixture.tokens)
     check_drawable(doc)
     fp = params.fingerprint(tokens.fingerprint, doc.fingerprint)
     p = EmitPlan(**catalog.places(run, "emit", fp), mixture=mixture, doc=doc, tokens=tokens)

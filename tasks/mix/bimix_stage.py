@@ -25,7 +25,7 @@ from tasks.mix import stage
 from tasks.mix.bimix import BiMixLaw
 
 
-def design(run: str, tokens: TokensRef, manifest: ManifestRef, params: MixParams) -> list[ProxySpec]:
+def design(tokens: TokensRef, manifest: ManifestRef, params: MixParams) -> list[ProxySpec]:
     """The proxy runs BiMix fits: each design mixture (training-free weights of `tokens`) once per seed, on the
     shards of `manifest`, which must hold every skill."""
     m = Manifest.model_validate(io.read_json(manifest.manifest))
@@ -33,12 +33,11 @@ def design(run: str, tokens: TokensRef, manifest: ManifestRef, params: MixParams
     if [x.skill for x in m.skills] != list(range(k)):
         raise InputError(f"{manifest.manifest}: BiMix's proxies need every skill in the manifest; emit one with a "
                          "training-free mixture first (`skillmix mix --run RUN`, then `skillmix emit`)")  # fmt: skip
-    p = stage.plan(run, tokens, params.model_copy(update={"select": "all"}))  # only where the weights come from
     x = stage.inputs(tokens)
     b = params.bimix
+    design = {name: tuple(float(v) for v in stage.weights(tokens.skills, x, name, params)[0]) for name in b.design}
     return [ProxySpec(name=name, seed=seed, params=b.proxy.model_copy(update={"seed": seed, "mixing": MixingParams(
-                weights=tuple(float(v) for v in stage.weights(p, x, name, params)[0]))}))
-            for name in b.design for seed in b.seeds]  # fmt: skip
+                weights=w)})) for name, w in design.items() for seed in b.seeds]  # fmt: skip
 
 
 def design_weights(specs: list[ProxySpec]) -> dict[str, list[float]]:

@@ -35,9 +35,9 @@ def load_mix(plan: MixPlan) -> MixtureRef:
 
 
 @task(name="bimix-design", cache_policy=NO_CACHE)
-def bimix_design(run: str, tokens: TokensRef, manifest: ManifestRef, params: MixParams) -> list[ProxySpec]:
+def bimix_design(tokens: TokensRef, manifest: ManifestRef, params: MixParams) -> list[ProxySpec]:
     """BiMix's design mixtures x seeds, as proxy runs on `manifest`."""
-    return bimix_stage.design(run, tokens, manifest, params)
+    return bimix_stage.design(tokens, manifest, params)
 
 
 @task(name="fit-bimix", cache_policy=NO_CACHE)

@@ -17,7 +17,7 @@ import pyarrow as pa
 from schemas.config import MixParams
 from schemas.mixture import MixMarker, MixtureDoc, MixtureSkill, Selection
 from schemas.outputs import SkillEntry, SkillsSummary, TokensSummary
-from schemas.refs import AttributionRef, ManifestRef, MixPlan, TokensRef
+from schemas.refs import AttributionRef, ManifestRef, MixPlan, SkillsRef, TokensRef
 from schemas.tables import SELECTION
 from tasks.attribution import datamodels
 from tasks.common import catalog, io, plots, views
@@ -78,12 +78,12 @@ def mixture(p: MixPlan, params: MixParams) -> MixtureDoc:
     """Compute the mixture (or read it, when committed). BiMix trains proxies: flows.mix runs it."""
     if params.method == "bimix":
         raise ValueError("the bimix method trains proxy runs: run it through flows.mix (`skillmix mix`)")
-    if p.done or io.committed(p.out) is not None:
+    if io.committed(p.out) is not None:
         return committed(p)
     x = inputs(p.tokens)
     scored = scored_documents(p) if params.selects else None
     # dsdm: natural here, replaced by the selection's shares in `finish`
-    w, extra = weights(p, x, "natural" if params.method == "dsdm" else params.method, params)
+    w, extra = weights(p.tokens.skills, x, "natural" if params.method == "dsdm" else params.method, params)
     return write(p, finish(p, params, x, w, extra, scored))
 
 
@@ -106,8 +106,9 @@ def finish(p: MixPlan, params: MixParams, x: Inputs, w: np.ndarray, extra: dict[
     return doc
 
 
-def weights(p: MixPlan, x: Inputs, method: str, params: MixParams) -> tuple[np.ndarray, dict[int, dict]]:
-    """(weights, extra statistics per skill) of a training-free method on the per-skill statistics."""
+def weights(skills: SkillsRef, x: Inputs, method: str, params: MixParams) -> tuple[np.ndarray, dict[int, dict]]:
+    """(weights, extra statistics per skill) of a training-free method on the per-skill statistics (`skills`: whose
+    embeddings the von Neumann entropy reads)."""
     tokens = np.array([s.tokens for s in x.tokens.skills], np.float64)
     k = len(tokens)
     extra: dict[int, dict] = {i: {} for i in range(k)}
@@ -118,7 +119,7 @@ def weights(p: MixPlan, x: Inputs, method: str, params: MixParams) -> tuple[np.n
     elif method == "temperature":
         w = training_free.temperature(tokens, params.temperature)
     elif method == "entropy-vne":
-        h = von_neumann_entropies(p, k, params)
+        h = von_neumann_entropies(skills, k, params)
         extra = {i: {"von_neumann": h[i]} for i in range(k)}
         w = training_free.entropy(h)
     elif method.startswith("entropy-"):
@@ -240,9 +241,8 @@ def selection_figure(skills: list[MixtureSkill], params: MixParams) -> bytes:
     return plots.png(fig)
 
 
-def von_neumann_entropies(p: MixPlan, k: int, params: MixParams) -> np.ndarray:
+def von_neumann_entropies(skills: SkillsRef, k: int, params: MixParams) -> np.ndarray:
     """Each skill's von Neumann entropy over the embeddings of at most `vne_docs` of its documents."""
-    skills = p.tokens.skills
     skill_of = np.concatenate([io.read_table(q, ["skill"])["skill"].to_numpy() if q.num_rows else np.empty(0, np.int32)
                                for q in skills.attributes.partitions])  # fmt: skip
     out = np.zeros(k)

@@ -75,20 +75,16 @@ def train_run(p: ProxiesPlan, i: int, device: str = "cpu") -> ProxyRun:
     if (done := catalog.load(out, ProxyRun)) is not None:
         return done
     spec = p.specs[i]
-    init = None
-    if spec.init is not None:
-        init = io.join(p.dirs[[s.name for s in p.specs].index(spec.init)], "model.pt")
-        if not io.exists(init):
-            raise InputError(
-                f"proxy run {spec.name!r} starts from {spec.init!r}, which is not committed; train it first"
-            )
+    start = [s.name for s in p.specs].index(spec.init) if spec.init is not None else None  # the run it starts from
+    init = None if start is None else io.join(p.dirs[start], "model.pt")
+    if init is not None and not io.exists(init):
+        raise InputError(f"proxy run {spec.name!r} starts from {spec.init!r}, which is not committed; train it first")
     summary = session.train(p.manifest.manifest, out, spec.params, device, init=init)
     session.save(io.join(out, "model.pt"), session.load(io.join(out, "checkpoint.pt"))["trainer"]["model"])
     io.remove(io.join(out, "checkpoint.pt"))
     metrics = io.join(out, "metrics.parquet")
     run = ProxyRun(**summary.model_dump(), fingerprint=p.runs[i], uri=out, metrics=metrics,
-                   curves=session.curves(metrics), init=p.runs[[s.name for s in p.specs].index(spec.init)]
-                   if spec.init else None)  # fmt: skip
+                   curves=session.curves(metrics), init=None if start is None else p.runs[start])  # fmt: skip
     io.commit(out, run.model_dump(mode="json"))
     return run
 

@@ -68,9 +68,7 @@ def _uncommitted(run: str, stage: str) -> list[Uncommitted]:
     """Directories of `stage` without a `_SUCCESS`: its output folder's and its work folder's."""
     out = []
     committed = set(catalog.fingerprints(run, stage))
-    candidates = [(d, "out") for d in io.glob(io.join(catalog.folder(run, stage), "*"))]
-    candidates += [(d, "work") for d in io.glob(catalog.work(run, stage, "*"))]
-    for d, _ in candidates:
+    for d in [*io.glob(catalog.out(run, stage, "*")), *io.glob(catalog.work(run, stage, "*"))]:
         fp = d.rstrip("/").rsplit("/", 1)[-1]
         if fp in committed or fp.startswith("_") or fp == "runs" or not io.isdir(d):
             continue

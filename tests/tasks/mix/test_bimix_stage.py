@@ -14,7 +14,7 @@ PARAMS = MixParams(method="bimix", bimix=BiMixParams(proxy=TrainParams(steps=20,
 
 
 def test_the_design_is_each_training_free_mixture_once_per_seed_with_explicit_weights(staged):
-    specs = bimix_stage.design(staged.run, staged.tokens, staged.manifest, PARAMS)
+    specs = bimix_stage.design(staged.tokens, staged.manifest, PARAMS)
     assert [(s.name, s.seed) for s in specs] == [(n, seed) for n in PARAMS.bimix.design for seed in (0, 1)]
     weights = bimix_stage.design_weights(specs)
     assert weights["stratified"] == pytest.approx([1 / 3] * 3) and all(
@@ -26,7 +26,7 @@ def test_the_design_is_each_training_free_mixture_once_per_seed_with_explicit_we
 def test_the_design_needs_a_manifest_of_every_skill(staged):
     one_skill = staged.tokens.model_copy(update={"skills": staged.skills.model_copy(update={"k": 4})})
     with pytest.raises(InputError, match="BiMix's proxies need every skill in the manifest"):
-        bimix_stage.design(staged.run, one_skill, staged.manifest, PARAMS)
+        bimix_stage.design(one_skill, staged.manifest, PARAMS)
 
 
 def _run(losses: list[list[float]], steps: list[int]) -> ProxyRun:
