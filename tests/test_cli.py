@@ -64,6 +64,16 @@ def test_ingest_bad_input_exits_2_with_the_message(tmp_path):
     assert "x.xml: unknown format" in res.output
 
 
+def test_a_preset_with_an_invalid_parameter_is_named(tmp_path):
+    preset = tmp_path / "preset.yaml"
+    preset.write_text("skills:\n  k: 1\n")
+    res = runner.invoke(app, ["run", "x.jsonl", "--run", str(tmp_path / "r"), "--params", str(preset)])
+    assert res.exit_code == 2 and "invalid --params option: skills.k: Input should be greater than or equal to 2" in (
+        " ".join(res.output.split())
+    )
+    assert not (tmp_path / "r").exists()  # refused before anything ran
+
+
 def test_invalid_option_is_named():
     res = runner.invoke(app, ["ingest", "a.jsonl", "--run", "r", "--max-reject-fraction", "2"])
     assert res.exit_code == 2 and "max_reject_fraction" in res.output
