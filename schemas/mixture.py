@@ -37,11 +37,11 @@ class MixtureSkill(_Doc):
     skill: int
     label: str
     weight: float
-    tokens: int  # what the mixture draws from: all of the skill's tokens, or what a selection keeps
-    documents: int
-    shannon: float
-    conditional: float
-    joint: float
+    tokens: int | None = None  # what the mixture draws from: all of the skill's tokens, or what a selection keeps
+    documents: int | None = None  # (a proposal from swarm CSVs knows the tokens only if given, nothing else)
+    shannon: float | None = None
+    conditional: float | None = None
+    joint: float | None = None
     von_neumann: float | None = None  # entropy-vne
     tokens_scored: int | None = None  # selection: the skill's tokens before it
     attribution_mean: float | None = None  # selection: mean combined score of the skill's documents
@@ -49,9 +49,10 @@ class MixtureSkill(_Doc):
 
 
 class Provenance(_Doc):
-    tokens: str
-    skills: str
-    tokenizer_sha256: str
+    tokens: str | None = None  # a proposal from swarm CSVs: the files it read instead (swarm)
+    skills: str | None = None
+    tokenizer_sha256: str | None = None
+    swarm: dict[str, str] | None = None  # file -> sha256 of the swarm CSVs and the law a proposal read
     attribution: str | None = None
     manifest: str | None = None  # a fitted law: the manifest its proxies trained on
 
@@ -106,6 +107,29 @@ class LawFit(_Doc):
     proxies: list[ProxyUsed]
 
 
+class CVScore(_Doc):
+    spearman: float
+    mae: float
+
+
+class SwarmLaw(_Doc):
+    """A law fitted to a swarm of runs (method law, or `skillmix law propose`) and the proposal made from it."""
+
+    family: str  # as asked: auto or one family
+    chosen: dict[str, str]  # objective metric -> the candidate auto chose (a family or the stack)
+    cv: dict[str, dict[str, CVScore]]  # candidate -> objective metric -> k-fold scores
+    cv_mean: dict[str, CVScore]
+    folds: int
+    runs: int
+    objective: str
+    objective_metrics: list[str]
+    how: str  # exact (a convex law) or search
+    constraints: dict[str, Any]  # budget, max_repeat, caps, kl, prior, lower, upper
+    binding: dict[str, list[str]]  # cap, lower, upper -> the domains at that bound
+    predicted: dict[str, float]  # the objective predicted for the proposal, stratified and natural
+    rounds: list[dict[str, Any]] | None = None  # method law: each round's runs and its law's proposal
+
+
 class MixtureDoc(_Doc):
     method: str
     params: MixParams
@@ -115,6 +139,7 @@ class MixtureDoc(_Doc):
     provenance: Provenance
     selection: Selection | None = None
     law: LawFit | None = None
+    swarm: SwarmLaw | None = None
 
 
 class MixMarker(_Doc):

@@ -6,6 +6,7 @@
     skillmix/training.py     train, proxies, skills-graph
     skillmix/attribution.py  attribution, attribution-skills
     skillmix/inspection.py   status, verify, report
+    skillmix/laws.py         law fit, law predict, law propose: mixing laws on swarm CSVs
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 
 from skillmix.app import app
 
-COMMAND_MODULES = ("stages", "pipeline", "training", "attribution", "inspection")
+COMMAND_MODULES = ("stages", "pipeline", "training", "attribution", "inspection", "laws")
 for _name in COMMAND_MODULES:
     importlib.import_module(f"skillmix.{_name}")  # each registers its commands on `app`
 

@@ -31,6 +31,7 @@ def test_help_lists_every_command_by_its_name():
         "status",
         "verify",
         "report",
+        "law",
     ]
     assert "attribute" not in listed  # the old name still runs, hidden
 
@@ -180,8 +181,46 @@ def test_verify_exits_1_naming_the_problem(tmp_path):
         (["mix", "--run", "r", "--method", "bimix", "--design", "natural,dsdm,stratified"], "must be training-free"),
         (["mix", "--run", "r", "--method", "bimix", "--holdout", "temperature"], "holdout 'temperature' is not in"),
         (["mix", "--run", "r", "--method", "bimix", "--seeds", "a"], "--seeds 'a': comma-separated integers"),
+        (["mix", "--run", "r", "--method", "law", "--family", "gp"], "family: Input should be 'auto'"),
+        (["mix", "--run", "r", "--method", "law", "--runs", "2"], "runs: Input should be greater than or equal to 4"),
     ],
 )
 def test_stage_option_errors_are_named(args, message):
     res = runner.invoke(app, args)
     assert res.exit_code == 2 and message in " ".join(res.output.split()), res.output
+
+
+def _swarm_files(tmp_path):
+    import numpy as np
+
+    from tasks.mixing import swarm
+
+    rng = np.random.default_rng(0)
+    X = rng.dirichlet(np.ones(3), 30)
+    ids = [str(i) for i in range(30)]
+    (tmp_path / "r.csv").write_bytes(swarm.to_csv("index", ids, ["a", "b", "c"], X))
+    (tmp_path / "m.csv").write_bytes(swarm.to_csv("index", ids, ["loss"], 2 + np.exp(X @ [1.0, -1.0, 0.5])[:, None]))
+    return tmp_path
+
+
+def test_law_fit_predict_and_propose_on_swarm_csvs(tmp_path):
+    d = _swarm_files(tmp_path)
+    res = runner.invoke(app, ["law", "fit", "--ratios", str(d / "r.csv"), "--metrics", str(d / "m.csv"), "--out",
+                              str(d / "law"), "--folds", "3"])  # fmt: skip
+    out = " ".join(res.output.split())
+    assert res.exit_code == 0 and "30 runs, 3 domains, 1 metrics; 3-fold" in out and "stack" in out, res.output
+    res = runner.invoke(
+        app, ["law", "predict", str(d / "law"), "--ratios", str(d / "r.csv"), "--out", str(d / "p.csv")]
+    )
+    assert res.exit_code == 0 and (d / "p.csv").read_text().startswith("index,loss\n0,")
+    res = runner.invoke(app, ["law", "propose", str(d / "law"), "--out", str(d / "mix.json")])
+    assert res.exit_code == 0 and json.loads((d / "mix.json").read_text())["method"] == "law", res.output
+
+
+def test_law_fit_refuses_a_bad_csv_before_fitting(tmp_path):
+    d = _swarm_files(tmp_path)
+    (d / "m.csv").write_text((d / "m.csv").read_text().replace("\n3,", "\n2,"))
+    res = runner.invoke(app, ["law", "fit", "--ratios", str(d / "r.csv"), "--metrics", str(d / "m.csv"), "--out",
+                              str(d / "law")])  # fmt: skip
+    assert res.exit_code == 2 and "line 5, column index: run id '2' repeats line 4" in " ".join(res.output.split())
+    assert not (d / "law").exists()

@@ -22,7 +22,7 @@ from schemas.refs import ManifestRef, MixPlan, ProxySpec, TokensRef
 from tasks.common import io, plots
 from tasks.common.errors import InputError
 from tasks.mix import stage
-from tasks.mix.bimix import BiMixLaw
+from tasks.mixing.bimix import BiMixLaw
 
 
 def design(tokens: TokensRef, manifest: ManifestRef, params: MixParams) -> list[ProxySpec]:

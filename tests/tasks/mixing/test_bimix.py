@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tasks.mix.bimix import BiMixLaw, optimum
+from tasks.mixing.bimix import BiMixLaw, optimum
 
 PLANTED = {"A": np.array([2.0, 0.5, 1.0]), "B": np.array([3.0, 8.0, 1.5]), "C": np.array([1.2, 2.0, 3.0]),
            "alpha": np.array([0.05, 0.2, 0.1]), "beta": np.array([0.4, 0.7, 0.3])}  # fmt: skip
