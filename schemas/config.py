@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 MiB = 1 << 20
 
@@ -241,7 +249,7 @@ class SampleCorpusParams(Params):
 
 TRAINING_FREE = ("natural", "stratified", "temperature", "entropy-shannon", "entropy-conditional", "entropy-joint",
                  "entropy-vne")  # fmt: skip
-MIX_METHODS = (*TRAINING_FREE, "dsdm", "bimix")  # every `skillmix mix --method`, in the order help lists them
+MIX_METHODS = (*TRAINING_FREE, "dsdm", "bimix", "law")  # every `skillmix mix --method`, in the order help lists them
 MixMethod = Literal[MIX_METHODS]  # type: ignore[valid-type]
 
 
@@ -271,6 +279,35 @@ class BiMixParams(Params):
         return self
 
 
+LAW_FAMILIES = ("auto", "linear", "log-linear", "lightgbm", "bimix")  # tasks/mixing/laws.py, and auto's choice
+
+
+class LawParams(Params):
+    """A mixing law fitted to a swarm of proxy runs (ALGORITHMS-2.md 1): mixtures from RegMix's sampler around the
+    natural mixture, every skill's validation loss (and each target's loss) per run, the law chosen by k-fold
+    cross-validation, and the mixture it predicts best under the budget's repetition caps."""
+
+    family: Literal[LAW_FAMILIES] = Field("auto", description="law family: " + ", ".join(LAW_FAMILIES) + " (auto: "
+                                          "per metric, the family or stack with the best cross-validated rank "
+                                          "correlation)")  # fmt: skip
+    runs: int = Field(32, ge=4, description="proxy runs of the first round")
+    rounds: int = Field(1, ge=1, description="rounds of proxies; each later round trains half as many runs as the "
+                        "one before, drawn from the law's predicted best region (CLIMB)")  # fmt: skip
+    objective: str = Field("mean", min_length=1, description="what the mixture minimises: mean (the mean "
+                           "per-skill validation loss), target (the mean loss on the --targets files) or one "
+                           "metric's name")  # fmt: skip
+    folds: int = Field(5, ge=2, description="cross-validation folds")
+    seed: int = Field(0, ge=0, description="sampler, folds and search seed")
+    max_repeat: float = Field(4.0, gt=0.0, description="most times a skill's tokens may repeat in the budget")
+    budget: int | None = Field(None, ge=1, description="tokens of the run the mixture is for (default: every token "
+                               "the skills hold)")  # fmt: skip
+    kl: float = Field(0.0, ge=0.0, description="weight of the KL penalty to the natural mixture")
+    min_share: float = Field(2e-3, ge=0.0, lt=1.0, description="sampled shares below this are set to 0")
+    top_k: int = Field(128, ge=1, description="the search's answer for a law that is not convex: the mean of its "
+                       "top-k mixtures")  # fmt: skip
+    proxy: TrainParams = TrainParams(steps=300, eval_every=30)
+
+
 class MixParams(Params):
     """A mixture over skills: training-free, or DsDm (ALGORITHMS.md 3): the documents with the highest attribution
     scores. `select="dsdm"` with a training-free method is the combined mode: the method's weights across skills,
@@ -290,13 +327,21 @@ class MixParams(Params):
     target: str | None = Field(None, description="DsDm: the attribution target to select for (default: every "
                                "target, standardised scores averaged)")  # fmt: skip
     bimix: BiMixParams = BiMixParams()
+    law: LawParams | None = Field(None, description="method law: the swarm, the law and the proposer")
 
     @model_validator(mode="before")
     @classmethod
     def _selection(cls, data):
         if isinstance(data, dict) and data.get("method") == "dsdm":
             data = {**data, "select": "dsdm"}  # the dsdm method is a selection
+        if isinstance(data, dict) and data.get("method") == "law" and data.get("law") is None:
+            data = {**data, "law": LawParams()}
         return data
+
+    @model_serializer(mode="wrap")
+    def _without_law(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        out = handler(self)  # other methods' params (and fingerprints) are as before `law` existed
+        return {k: v for k, v in out.items() if not (k == "law" and v is None)}
 
     @property
     def selects(self) -> bool:

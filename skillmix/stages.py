@@ -17,6 +17,7 @@ from schemas.config import (
     EmbedParams,
     EmitParams,
     IngestParams,
+    LawParams,
     MinHashParams,
     MixParams,
     SkillsParams,
@@ -24,7 +25,7 @@ from schemas.config import (
     TrainParams,
 )
 from skillmix import show
-from skillmix.app import app, checked, console, latest, local_api, validated, with_progress
+from skillmix.app import app, checked, console, fail, latest, local_api, validated, with_progress
 from skillmix.options import (
     INPUTS_HELP,
     AgainstOpt,
@@ -196,6 +197,7 @@ def bimix_params(steps: int, eval_every: int | None = None, preset: str = "tiny"
 
 
 BIMIX = default(MixParams, "bimix")
+LAW = LawParams()
 
 
 @app.command(rich_help_panel=PANEL)
@@ -213,7 +215,16 @@ def mix(
         BIMIX.proxy.eval_every),
     seeds: Annotated[str, option(BiMixParams, "seeds", note="BiMix; comma-separated")] = listed(BIMIX.seeds),
     target_steps: Annotated[int | None, option(BiMixParams, "target_steps", note="BiMix")] = BIMIX.target_steps,
-    preset: Annotated[str, option(TrainParams, "preset", note="BiMix's proxies")] = BIMIX.proxy.preset,
+    preset: Annotated[str, option(TrainParams, "preset", note="BiMix's and the law's proxies")] = BIMIX.proxy.preset,
+    runs: Annotated[int, option(LawParams, "runs", note="law")] = LAW.runs,
+    rounds: Annotated[int, option(LawParams, "rounds", note="law")] = LAW.rounds,
+    family: Annotated[str, option(LawParams, "family", note="law")] = LAW.family,
+    objective: Annotated[str, option(LawParams, "objective", note="law")] = LAW.objective,
+    targets: Annotated[list[str] | None, typer.Option(help="law: target JSONL files (one object per line with a "
+                       "'text'; as `skillmix attribution` takes them); each proxy's loss on them is a metric")] = None,
+    max_repeat: Annotated[float, option(LawParams, "max_repeat", note="law")] = LAW.max_repeat,
+    budget: Annotated[int | None, option(LawParams, "budget", note="law")] = LAW.budget,
+    kl: Annotated[float, option(LawParams, "kl", note="law")] = LAW.kl,
     dask_address: DaskOpt = None,
     workers: WorkersOpt = None,
 ) -> None:  # fmt: skip
@@ -223,7 +234,10 @@ def mix(
     def build() -> MixParams:
         bimix = bimix_params(proxy_steps, eval_every, preset, design=tuple(d.strip() for d in design.split(",")
                              if d.strip()), holdout=holdout, seeds=seed_list, target_steps=target_steps)  # fmt: skip
-        return MixParams(method=method, temperature=temperature, select=select, keep=keep, target=target, bimix=bimix)
+        law = LawParams(runs=runs, rounds=rounds, family=family, objective=objective, max_repeat=max_repeat,
+                        budget=budget, kl=kl, proxy=bimix.proxy) if method == "law" else None  # fmt: skip
+        return MixParams(method=method, temperature=temperature, select=select, keep=keep, target=target, bimix=bimix,
+                         law=law)  # fmt: skip
 
     params = validated("mix", build)
     from flows.mix import mix as mix_flow
@@ -236,10 +250,22 @@ def mix(
     if params.selects:  # before a server starts: is there an attribution of these tokens?
         attribution = latest(run, "attribution")
         checked(mix_stage.check_attribution, tokened, attribution)
-    manifest = latest(run, "emit") if params.method == "bimix" else None
+    trains = params.method in ("bimix", "law")
+    manifest = latest(run, "emit") if trains else None
+    if params.method == "law":  # before a server starts: targets readable, the objective one the swarm will have
+        from tasks.attribution.targets import read_targets
+        from tasks.mix import law_stage
+
+        names = checked(read_targets, targets) if targets else {}
+        if params.law.objective not in ("mean", "target", *(f"target_{n}_loss" for n in names)) and not (
+                params.law.objective.startswith("skill_")):  # fmt: skip
+            fail(f"invalid mix option: --objective {params.law.objective!r}: mean, target, or a metric name")
+        if params.law.objective == "target" and not names:
+            fail("invalid mix option: --objective target needs --targets files")
+        checked(law_stage.first_round, tokened, manifest, params)
     local_api(dask_address)
-    ref = with_progress(run, ["proxies"] if params.method == "bimix" else [], mix_flow, run, tokened, params,
-                        attribution, manifest, dask_address=dask_address, workers=workers)  # fmt: skip
+    ref = with_progress(run, ["proxies"] if trains else [], mix_flow, run, tokened, params, attribution, manifest,
+                        dask_address=dask_address, workers=workers, targets=list(targets or []))  # fmt: skip
     show.section(console, sections.mixture(catalog.summary(ref)))
     console.print(f"mixture: {ref.mixture_json}")
 

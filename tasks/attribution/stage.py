@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -27,45 +26,11 @@ from schemas.outputs import (
 from schemas.refs import TokensRef
 from schemas.tables import ATTRIBUTION
 from tasks.attribution import datamodels, dsdm
+from tasks.attribution.targets import encode_targets, read_targets, rows
 from tasks.common import catalog, io, plots
 from tasks.common.errors import InputError
 from tasks.common.progress import ProgressFile
 from tasks.skills import cluster
-from tasks.train.loop import IGNORE
-
-
-def rows(ids: list[np.ndarray], seq_len: int) -> dsdm.Rows:
-    """Rows of each id sequence's first seq_len + 1 tokens; the pad's targets are IGNORE."""
-    x = np.zeros((len(ids), seq_len + 1), np.int64)
-    y = np.full((len(ids), seq_len), IGNORE, np.int64)
-    for i, a in enumerate(ids):
-        a = np.asarray(a[: seq_len + 1], np.int64)
-        x[i, : len(a)] = a
-        y[i, : len(a) - 1] = a[1:]
-    return dsdm.Rows(x, y)
-
-
-def read_targets(files: list[str]) -> dict[str, list[str]]:
-    """{target name: texts} from JSONL files; a bad line is named with its file and line number."""
-    out: dict[str, list[str]] = {}
-    for f in files:
-        try:
-            lines = io.read_bytes(f).decode().splitlines()
-        except FileNotFoundError as e:
-            raise InputError(f"--targets {f}: no such file") from e
-        for n, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise InputError(f"{f}:{n}: not JSON ({e.msg}); one object per line with a 'text'") from e
-            if not isinstance(rec, dict) or not isinstance(rec.get("text"), str) or not rec["text"].strip():
-                raise InputError(f"{f}:{n}: needs a non-empty 'text' string")
-            out.setdefault(str(rec.get("target") or Path(f).name.split(".")[0]), []).append(rec["text"])
-    if not out:
-        raise InputError(f"--targets {', '.join(files)}: no target examples")
-    return out
 
 
 def pool(
@@ -85,16 +50,6 @@ def pool(
     if len(doc_ids) < 4:
         raise InputError(f"{tokens.run}: {len(doc_ids)} tokenized documents; attribution needs at least 4")
     return doc_ids, skills_arr, ids
-
-
-def encode_targets(tokens: TokensRef, targets: dict[str, list[str]], seq_len: int) -> dict[str, dsdm.Rows]:
-    """Rows of each target's texts under the tokenizer of `tokens`."""
-    from tokenizers import Tokenizer
-
-    from tasks.tokens import bpe
-
-    tok = Tokenizer.from_str(io.read_bytes(tokens.tokenizer).decode())
-    return {name: rows(bpe.encode(texts, tok, tokens.eos_id), seq_len) for name, texts in targets.items()}
 
 
 def _keyed(tokens: TokensRef, target_files: list[str], params) -> tuple[dict[str, list[str]], str]:

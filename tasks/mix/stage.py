@@ -37,15 +37,17 @@ class Inputs:
 
 
 def plan(run: str, tokens: TokensRef, params: MixParams, attribution: AttributionRef | None = None,
-         manifest: ManifestRef | None = None, proxies: tuple[str, ...] = ()) -> MixPlan:  # fmt: skip
+         manifest: ManifestRef | None = None, proxies: tuple[str, ...] = (),
+         inputs: tuple[str, ...] = ()) -> MixPlan:  # fmt: skip
     """Where the mixture goes and whether it is committed. The fingerprint covers the params, the tokens and skills,
-    the attribution a selection reads and the proxy runs a law is fitted to."""
+    the attribution a selection reads, the proxy runs a law is fitted to and any other `inputs` (the digest of a
+    law's target files)."""
     if params.selects:
         check_attribution(tokens, attribution)
     else:
         attribution = None
     consumed = [attribution.fingerprint] if attribution else []
-    fp = params.fingerprint(tokens.fingerprint, tokens.skills.fingerprint, *proxies, *consumed)
+    fp = params.fingerprint(tokens.fingerprint, tokens.skills.fingerprint, *proxies, *consumed, *inputs)
     p = MixPlan(**catalog.places(run, "mix", fp), tokens=tokens, attribution=attribution, manifest=manifest,
                 proxies=tuple(proxies), mixture_json=catalog.mixture_json(run, fp),
                 selection=catalog.selection(run, fp))  # fmt: skip
@@ -76,8 +78,8 @@ def inputs(tokens: TokensRef) -> Inputs:
 
 def mixture(p: MixPlan, params: MixParams) -> MixtureDoc:
     """Compute the mixture (or read it, when committed). BiMix trains proxies: flows.mix runs it."""
-    if params.method == "bimix":
-        raise ValueError("the bimix method trains proxy runs: run it through flows.mix (`skillmix mix`)")
+    if params.method in ("bimix", "law"):
+        raise ValueError(f"the {params.method} method trains proxy runs: run it through flows.mix (`skillmix mix`)")
     if io.committed(p.out) is not None:
         return committed(p)
     x = inputs(p.tokens)

@@ -15,7 +15,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows.attribution import attribution
 from flows.emit import emit
 from flows.mix import mix
-from schemas.config import AttributionParams, BiMixParams, EmitParams, MixParams, TrainParams
+from schemas.config import AttributionParams, BiMixParams, EmitParams, LawParams, MixParams, TrainParams
 from tasks.common import catalog
 from tasks.common.errors import InputError
 from tasks.emit.verify import verify
@@ -25,6 +25,7 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 PROXY = TrainParams(steps=40, eval_every=5, batch_size=4, seq_len=16, warmup=2)
 BIMIX = MixParams(method="bimix", bimix=BiMixParams(proxy=PROXY, design=("stratified", "natural",
                                                                          "entropy-conditional")))  # fmt: skip
+LAW = MixParams(method="law", law=LawParams(runs=6, rounds=2, folds=3, proxy=PROXY))
 SCORING = AttributionParams(proxy=TrainParams(steps=4, batch_size=4, seq_len=16, warmup=1), models=2)
 THREADS = ThreadPoolTaskRunner(max_workers=2)
 
@@ -34,7 +35,7 @@ def _mix(run, params, **kw):
     run = str(run)
     tokens = catalog.latest(run, "tokens")
     attribution_ = catalog.latest(run, "attribution") if params.selects else None
-    manifest = catalog.latest(run, "emit") if params.method == "bimix" else None
+    manifest = catalog.latest(run, "emit") if params.method in ("bimix", "law") else None
     return catalog.summary(mix(run, tokens, params, attribution_, manifest, **kw))
 
 
@@ -66,6 +67,36 @@ def test_bimix_fits_the_design_proxies_and_writes_its_optimum(built, tmp_path):
     out = _emit(run, EmitParams(seq_len=8, shard_tokens=1024, formats=("flat",)))
     m = json.loads(Path(out.manifest).read_text())
     assert [s["weight"] for s in m["skills"]] == pytest.approx(doc.weights) and verify(out.manifest).skills == k
+
+
+def test_the_law_trains_its_swarm_in_rounds_then_proposes_within_the_caps_and_a_rerun_trains_nothing(built, tmp_path):
+    run = pipeline.own_copy(built, tmp_path)
+    target = tmp_path / "code.jsonl"
+    target.write_text("".join(json.dumps({"text": f"def f{i}(x):\n    return x * {i}\n"}) + "\n" for i in range(6)))
+    doc = _mix(run, LAW, targets=[str(target)])
+    s, k = doc.swarm, len(doc.skills)
+    w = np.array(doc.weights)
+    assert doc.method == "law" and w.sum() == pytest.approx(1.0) and s.runs == 9
+    assert s.rounds == [{"round": "r1", "runs": 6}, {"round": "r2", "runs": 3}]
+    assert (w <= np.array(s.constraints["caps"]) + 1e-6).all() and s.objective_metrics == [
+        f"skill_{j:02d}_val_loss" for j in range(k)]  # fmt: skip
+    assert set(s.cv_mean) >= {"linear", "lightgbm"} and s.how in ("exact", "search")
+    out = Path(catalog.latest(str(run), "mix").mixture_json).parent / "swarm"
+    ratios, metrics = (out / "ratios.csv").read_text().splitlines(), (out / "metrics.csv").read_text().splitlines()
+    assert len(ratios) == len(metrics) == 10 and metrics[0].split(",")[-1] == "target_code_loss"
+    assert len(metrics[0].split(",")) == 1 + k + 1 and (run / "report" / "mix" / "law.png").exists()
+    runs = sorted((run / "proxies" / "runs").iterdir())
+    files = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert _mix(run, LAW, targets=[str(target)]) == doc  # nothing retrained, the same outputs
+    assert (
+        sorted((run / "proxies" / "runs").iterdir()) == runs
+        and {p.name: p.read_bytes() for p in out.iterdir()} == files
+    )
+    # the target objective: round 1's runs serve it, with their losses on the target as the metric
+    target_law = LAW.model_copy(update={"law": LAW.law.model_copy(update={"objective": "target", "rounds": 1})})
+    doc_t = _mix(run, target_law, targets=[str(target)])
+    assert doc_t.swarm.objective_metrics == ["target_code_loss"] and doc_t.swarm.runs == 6
+    assert sorted((run / "proxies" / "runs").iterdir()) == runs
 
 
 def test_curate_with_bimix_trains_proxies_on_a_natural_manifest_then_emits_the_laws_optimum(tmp_path):
