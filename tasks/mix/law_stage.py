@@ -118,9 +118,10 @@ def fit(p: MixPlan, params: MixParams, sp: list[ProxySpec], runs: list[ProxyRun]
     X, Y, names, own, groups = table(p.tokens, sp, runs, rows)
     doc, cv, png = lawfile.fit(X, Y, domains(X.shape[1]), names, own, lp.family, lp.folds, lp.seed)
     prior, cap, budget = setting(manifest_of(p.tokens, p.manifest), lp)
-    b = propose.box(len(prior), cap)
+    upper = np.asarray(doc["seen"]["max"])  # the law is not fitted beyond the largest share the swarm tried
+    b = propose.box(len(prior), cap, upper=upper)
     constraints = {"budget": budget, "max_repeat": lp.max_repeat, "caps": cap.tolist(), "kl": lp.kl,
-                   "prior": "natural"}  # fmt: skip
+                   "prior": "natural", "trust_region": True, "upper": b.upper.tolist()}  # fmt: skip
     w, rec = lawfile.proposal(doc, lp.objective, b, prior, lp.kl, lp.seed, lp.top_k, constraints, groups)
     ids = [s.name for s in sp]
     rounds = sorted({s.name.split("-")[0] for s in sp})

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemas.manifest import Manifest
-from schemas.mixture import MixtureDoc
+from schemas.mixture import MixtureDoc, SwarmLaw
 from schemas.outputs import (
     AttributionSummary,
     DedupSummary,
@@ -178,12 +178,27 @@ def mixture(doc: MixtureDoc) -> Section:
         held_out = f"{h.mixture}, predicted with mean abs. error {h.mape:.2%} ({h.mape_final:.2%} at its last step)"
         sec.facts += [("BiMix proxy runs", len(law.proxies)), ("held-out mixture", held_out),
                       (f"predicted mean loss at {law.target_steps} steps", pred)]  # fmt: skip
+    if doc.swarm:
+        sec.facts += swarm_facts(doc.swarm)
     if sel:
         target = sel.target if isinstance(sel.target, str) else ", ".join(sel.target)
         sec.facts += [("DsDm selection", f"{sel.scope}, target {target}: {sel.documents:,} of {sel.documents_scored:,} "
                                          f"documents, {sel.tokens:,} of {sel.tokens_scored:,} tokens (score: higher "
                                          "= more beneficial)")]  # fmt: skip
     return sec
+
+
+def swarm_facts(s: SwarmLaw) -> list[tuple[str, object]]:
+    """A swarm law's family and cross-validation, its proposal's prediction and the constraints that bind."""
+    chosen = sorted(set(s.chosen.values()))
+    cv = ", ".join(f"{c} {v.spearman:.3f}" for c, v in s.cv_mean.items())
+    pred = ", ".join(f"{n} {v:.4f}" for n, v in s.predicted.items())
+    rounds = ", ".join(f"{r['runs']}" for r in s.rounds) if s.rounds else str(s.runs)
+    binding = "; ".join(f"{k}: {', '.join(v)}" for k, v in s.binding.items()) or "none"
+    return [("law", f"{s.family} (per metric: {', '.join(chosen)}), {s.how} optimum"),
+            ("swarm runs (per round)", rounds),
+            (f"k-fold mean Spearman on the objective's {len(s.objective_metrics)} metrics ({s.folds} folds)", cv),
+            (f"predicted objective ({s.objective})", pred), ("binding constraints", binding)]  # fmt: skip
 
 
 def mixtures(docs: list[MixtureDoc]) -> Section:

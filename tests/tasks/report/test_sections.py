@@ -47,3 +47,17 @@ def test_the_status_section_names_what_a_rerun_recomputes():
     sec = sections.status(st)
     assert dict(sec.facts)["a rerun of `skillmix run` recomputes"] == "tokens"
     assert sec.tables[-1][2] == [["tokens", "f", 2, "r/x"]] and sec.notes == [st.rerun_why]
+
+
+def test_a_swarm_laws_section_names_its_family_rounds_prediction_and_binding_constraints():
+    from schemas.mixture import SwarmLaw
+
+    s = SwarmLaw(family="auto", chosen={"m0": "stack", "m1": "lightgbm"}, cv={}, runs=48, folds=5,
+                 cv_mean={"linear": {"spearman": 0.5, "mae": 0.1}, "stack": {"spearman": 0.9, "mae": 0.05}},
+                 objective="mean", objective_metrics=["m0", "m1"], how="search", constraints={},
+                 binding={"cap": ["skill_03"]}, predicted={"proposal": 6.5, "stratified": 6.6, "natural": 6.7},
+                 rounds=[{"round": "r1", "runs": 32}, {"round": "r2", "runs": 16}])  # fmt: skip
+    facts = dict(sections.swarm_facts(s))
+    assert facts["law"] == "auto (per metric: lightgbm, stack), search optimum"
+    assert facts["swarm runs (per round)"] == "32, 16" and facts["binding constraints"] == "cap: skill_03"
+    assert facts["predicted objective (mean)"] == "proposal 6.5000, stratified 6.6000, natural 6.7000"
