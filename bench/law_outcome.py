@@ -57,7 +57,7 @@ def paired(values: dict[str, dict[int, float]], base: str) -> list[dict]:
 
 def show(title: str, rows: list[dict], seconds: dict[str, float]) -> None:
     print(title)
-    print(f"| mixture | mean +- sd | per seed | vs stratified (wins) | proxy time |\n|---|---|---|---|---|")
+    print("| mixture | mean +- sd | per seed | vs stratified (wins) | proxy time |\n|---|---|---|---|---|")
     for r in rows:
         vs = f"{r['diff']:+.4f} +- {r['diff_sd']:.4f} ({r['wins']}/{r['seeds']})" if "diff" in r else ""
         print(f"| {r['mixture']} | {r['mean']:.4f} +- {r['sd']:.4f} | {', '.join(f'{x:.4f}' for x in r['per_seed'])} "
@@ -75,7 +75,8 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "docs" / "results" / "law_outcome.json"))
     a = ap.parse_args()
     cmd = ["skillmix", "proxies", "--run", a.run, "--seeds", a.seeds, "--steps", str(a.steps), "--eval-every",
-           str(a.eval_every), "--baseline", "stratified"] + [x for m in a.mixture for x in ("--mixture", m)]  # fmt: skip
+           str(a.eval_every), "--baseline", "stratified"]  # fmt: skip
+    cmd += [x for m in a.mixture for x in ("--mixture", m)]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     ref = catalog.latest(a.run, "proxies")
     comp = io.read_json(ref.comparison)
