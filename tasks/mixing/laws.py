@@ -43,6 +43,10 @@ class Law(ABC):
         self._fit(X, Y, steps)
         return self
 
+    def convex_on(self, columns) -> bool:
+        """Whether the predictions of these metrics are convex in x (a family's are all or none)."""
+        return self.convex
+
     def predict(self, X, steps=None, columns=None) -> np.ndarray:
         """(n, t) predictions, or (n, len(columns)) of those metrics only (cheaper for trees)."""
         X = np.atleast_2d(np.asarray(X, np.float64))

@@ -118,12 +118,13 @@ def search(f, b: Box, center: np.ndarray, seed: int = 0, draws: int = 20000, rou
 
 def propose(law, weights, b: Box, prior=None, kl: float = 0.0, seed: int = 0, top_k: int = 128,
             draws: int = 20000) -> Proposal:  # fmt: skip
-    """The law's best mixture within the box (exact for a convex law, by search otherwise)."""
+    """The law's best mixture within the box (exact when the objective's metrics are convex in x, by search
+    otherwise)."""
     f = objective(law, weights, prior, kl)
     m = len(b.lower)
     start = np.full(m, 1.0 / m) if prior is None else np.asarray(prior, np.float64) / np.sum(prior)
     mean, best = search(f, b, start, seed, draws=draws, top_k=top_k)
-    if law.convex:
+    if law.convex_on(np.flatnonzero(np.asarray(weights))):  # the objective's metrics only
         x, how = exact(f, b, [best, mean, project(start, b)[0], project(np.full(m, 1.0 / m), b)[0]]), "exact"
     else:
         x, how = mean, "search"

@@ -32,7 +32,10 @@ class Blend(Law):
 
     @property
     def convex(self) -> bool:  # type: ignore[override]
-        used = [n for j, n in enumerate(self.members_) if (self.weights_[:, j] > 0).any()]
+        return self.convex_on(range(self.t_))
+
+    def convex_on(self, columns) -> bool:
+        used = [n for j, n in enumerate(self.members_) if (self.weights_[list(columns), j] > 0).any()]
         return all(self.members_[n].convex for n in used)
 
     def _fit(self, X, Y, steps) -> None:

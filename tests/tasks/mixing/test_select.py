@@ -57,3 +57,14 @@ def test_choose_breaks_a_near_tie_by_error():
 def test_folds_need_enough_runs():
     with pytest.raises(ValueError, match="at least 5 runs"):
         select.folds(4, 5, 0)
+
+
+def test_a_blend_is_convex_on_the_metrics_whose_families_are():
+    from tasks.mixing import laws
+
+    X, Y = _swarm()
+    members = {f: laws.make(f).fit(X, Y) for f in ("lightgbm", "log-linear")}
+    law = select.Blend(members, [[1.0, 0.0], [0.0, 1.0]])
+    law.m_, law.t_, law.own_ = 4, 2, [None, None]
+    assert not law.convex and not law.convex_on([0]) and law.convex_on([1])
+    assert law.predict(X)[:, 1] == pytest.approx(members["log-linear"].predict(X)[:, 1])
