@@ -87,7 +87,8 @@ def _shares(path: str, header: list[str], ids: list[str], lines: dict, X: np.nda
                          f"{sums[i]:.6g}, not 1 within {tol:g} ({len(bad)} of {len(ids)} rows); shares rounded "
                          "to a few decimals can miss by more: pass --sum-tol to accept them (rows are "
                          "renormalised)")  # fmt: skip
-    return X / sums[:, None]
+    off = np.abs(sums - 1) > 1e-12  # rows that sum to 1 up to rounding are kept as written: a swarm reads back exactly
+    return np.where(off[:, None], X / sums[:, None], X)
 
 
 def read(path: str, kind: str, sum_tol: float = 1e-3) -> Table:

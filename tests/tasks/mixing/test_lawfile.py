@@ -77,3 +77,13 @@ def test_propose_refuses_bad_combinations(files):
     (files / "bad.csv").write_text("domain,tokens\nd_a,100\n")
     with pytest.raises(InputError, match="no row for domain 'd_b'"):
         lawfile.propose_files(str(out), str(files / "x.json"), tokens=str(files / "bad.csv"), budget=100)
+
+
+def test_a_swarm_written_by_the_mix_stage_refits_to_the_same_law(files, tmp_path):
+    """The CSVs hold the values the stage fitted (written exactly, read back unchanged): the same law.json."""
+    r, m = swarm.read(str(files / "r.csv"), "ratios"), swarm.read(str(files / "m.csv"), "metrics")
+    _, X, Y = swarm.join(r, m)
+    doc, _, _ = lawfile.fit(X, Y, r.columns, m.columns, swarm.own_domains(r.columns, m.columns), "auto", 4, 0)
+    again = lawfile.fit_files(str(files / "r.csv"), str(files / "m.csv"), str(tmp_path / "law"), "auto", 4, 0)
+    again.pop("swarm")
+    assert json.loads(json.dumps(again)) == json.loads(json.dumps(doc))
