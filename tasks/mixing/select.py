@@ -51,12 +51,13 @@ class Blend(Law):
                 out[:, [cols.index(c) for c in used]] += part * w[w > 0]
         return out
 
-    def _state(self) -> dict:
-        return {"members": {n: law.state() for n, law in self.members_.items()}, "weights": self.weights_.tolist()}
+    def _state(self) -> dict:  # weights by member name: a JSON writer may sort the members' keys
+        return {"members": {n: law.state() for n, law in self.members_.items()},
+                "weights": {n: self.weights_[:, j].tolist() for j, n in enumerate(self.members_)}}  # fmt: skip
 
     def _restore(self, s: dict) -> None:
         self.members_ = {n: Law.restore(st) for n, st in s["members"].items()}
-        self.weights_ = np.asarray(s["weights"])
+        self.weights_ = np.column_stack([s["weights"][n] for n in self.members_])
 
 
 def restore(state: dict) -> Law:
