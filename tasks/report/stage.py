@@ -91,12 +91,16 @@ def mixture_figure(names: list[str], weights: list[list[float]]) -> bytes:
 
 
 def law(run: str, docs: list[MixtureDoc]) -> Section:
-    fits = [d for d in docs if d.law]
-    if not fits:
-        return _titled(sections.todo("law", "", f"skillmix mix --run {run} --method bimix"), "law")
-    sec = sections.laws(fits)
+    """BiMix fits and swarm laws (method law): their fit quality, predictions and figures."""
+    fits, swarms = [d for d in docs if d.law], [d for d in docs if d.swarm]
+    if not fits and not swarms:
+        return _titled(sections.todo("law", "", f"skillmix mix --run {run} --method law (or bimix)"), "law")
+    sec = sections.laws(fits) if fits else sections.Section("law", "")
     sec.title = ""
-    sec.figures = _figures(run, ("mix/bimix.png", "measured and fitted curves per skill; held-out mixture"))
+    for d in swarms:
+        sec.facts += [(f"{d.fingerprint}: {k}", v) for k, v in sections.swarm_facts(d.swarm)]
+    sec.figures = _figures(run, ("mix/bimix.png", "measured and fitted curves per skill; held-out mixture"),
+                           ("mix/law.png", "swarm law: measured vs out-of-fold predicted per metric"))  # fmt: skip
     return _titled(sec, "law")
 
 
