@@ -15,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 
 from schemas.config import MixingParams, MixParams
-from schemas.manifest import Manifest
 from schemas.mixture import LawFit, MixtureDoc
 from schemas.outputs import ProxyRun
 from schemas.refs import ManifestRef, MixPlan, ProxySpec, TokensRef
@@ -28,11 +27,7 @@ from tasks.mixing.bimix import BiMixLaw
 def design(tokens: TokensRef, manifest: ManifestRef, params: MixParams) -> list[ProxySpec]:
     """The proxy runs BiMix fits: each design mixture (training-free weights of `tokens`) once per seed, on the
     shards of `manifest`, which must hold every skill."""
-    m = Manifest.model_validate(io.read_json(manifest.manifest))
-    k = tokens.skills.k
-    if [x.skill for x in m.skills] != list(range(k)):
-        raise InputError(f"{manifest.manifest}: BiMix's proxies need every skill in the manifest; emit one with a "
-                         "training-free mixture first (`skillmix mix --run RUN`, then `skillmix emit`)")  # fmt: skip
+    stage.manifest_of_every_skill(tokens, manifest, "BiMix's")
     x = stage.inputs(tokens)
     b = params.bimix
     design = {name: tuple(float(v) for v in stage.weights(tokens.skills, x, name, params)[0]) for name in b.design}

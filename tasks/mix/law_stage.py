@@ -20,6 +20,7 @@ import numpy as np
 
 from schemas.config import LawParams, MixingParams, MixParams
 from schemas.manifest import Manifest
+from schemas.mixture import MixtureDoc
 from schemas.outputs import ProxyRun
 from schemas.refs import ManifestRef, MixPlan, ProxySpec, TokensRef
 from tasks.attribution import dsdm
@@ -92,17 +93,15 @@ def domains(k: int) -> list[str]:
     return [f"skill_{j:02d}" for j in range(k)]
 
 
-def fitted(X, Y, names, own, lp: LawParams) -> dict:
-    doc, _, _ = lawfile.fit(X, Y, domains(X.shape[1]), names, own, lp.family, lp.folds, lp.seed)
-    return doc
-
-
 def next_round(tokens: TokensRef, manifest: ManifestRef, params: MixParams, sp: list[ProxySpec],
                runs: list[ProxyRun], rows: dict, round_no: int) -> list[ProxySpec]:  # fmt: skip
     """Round `round_no`'s specs: half the previous round's runs, from the law's predicted best region."""
     lp = params.law
     X, Y, names, own, groups = table(tokens, sp, runs, rows)
-    law = select.restore(fitted(X, Y, names, own, lp)["law"])
+    try:  # the law alone: the table and figure are written once, by `fit`
+        law, _ = select.fit(lp.family, X, Y, own, k=min(lp.folds, len(X)), seed=lp.seed)
+    except ValueError as e:
+        raise InputError(str(e)) from e
     w = lawfile.objective_weights(names, lp.objective, groups)
     prior, cap, _ = setting(manifest_of(tokens, manifest), lp)
     n = max(2, lp.runs // 2 ** (round_no - 1))
@@ -111,7 +110,7 @@ def next_round(tokens: TokensRef, manifest: ManifestRef, params: MixParams, sp: 
     return specs(Z, round_no, lp)
 
 
-def fit(p: MixPlan, params: MixParams, sp: list[ProxySpec], runs: list[ProxyRun], rows: dict) -> object:
+def fit(p: MixPlan, params: MixParams, sp: list[ProxySpec], runs: list[ProxyRun], rows: dict) -> MixtureDoc:
     """Fit the law to every round's runs and propose; write the swarm, the law and mixture.json, and commit."""
     lp = params.law
     x = stage.inputs(p.tokens)

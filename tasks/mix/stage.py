@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from schemas.config import MixParams
+from schemas.manifest import Manifest
 from schemas.mixture import MixMarker, MixtureDoc, MixtureSkill, Selection
 from schemas.outputs import SkillEntry, SkillsSummary, TokensSummary
 from schemas.refs import AttributionRef, ManifestRef, MixPlan, SkillsRef, TokensRef
@@ -52,6 +53,15 @@ def plan(run: str, tokens: TokensRef, params: MixParams, attribution: Attributio
                 proxies=tuple(proxies), mixture_json=catalog.mixture_json(run, fp),
                 selection=catalog.selection(run, fp))  # fmt: skip
     return p.model_copy(update={"done": io.committed(p.out) is not None})
+
+
+def manifest_of_every_skill(tokens: TokensRef, manifest: ManifestRef, who: str) -> Manifest:
+    """The manifest `who`'s proxies train on, refused unless it holds every skill of `tokens`."""
+    m = Manifest.model_validate(io.read_json(manifest.manifest))
+    if [x.skill for x in m.skills] != list(range(tokens.skills.k)):
+        raise InputError(f"{manifest.manifest}: {who} proxies need every skill in the manifest; emit one with a "
+                         "training-free mixture first (`skillmix mix --run RUN`, then `skillmix emit`)")  # fmt: skip
+    return m
 
 
 def check_attribution(tokens: TokensRef, attribution: AttributionRef | None) -> None:
