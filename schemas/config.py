@@ -360,10 +360,36 @@ class PipelineParams(Params):
     emit: EmitParams = EmitParams()
 
 
+SURROGATES = ("ridge", "lightgbm", "mlp")  # tasks/attribution/surrogate.py's candidates
+MIN_SURROGATE_SAMPLE = 50  # tasks/attribution/surrogate.MIN_SAMPLE: the k-fold selection's smallest sample
+
+
+class SurrogateParams(Params):
+    """TRAK on a sample of the documents, stratified by skill, and a surrogate fitted to its scores that predicts
+    the rest from the stored embedding, skill, length and source (ALGORITHMS-2.md 2.2): the candidate with the
+    best k-fold held-out Spearman on the sample is used."""
+
+    sample: int = Field(ge=MIN_SURROGATE_SAMPLE, description="documents TRAK scores, stratified by skill "
+                        f"(sqrt of the skill's size, at least 20 each; >= {MIN_SURROGATE_SAMPLE})")  # fmt: skip
+    candidates: tuple[Literal[SURROGATES], ...] = Field(  # type: ignore[valid-type]
+        SURROGATES, min_length=1, description="models tried: " + ", ".join(SURROGATES)
+    )
+    folds: int = Field(5, ge=2, le=20, description="cross-validation folds on the sample")
+    min_rho: float = Field(0.3, ge=-1.0, le=1.0, description="below this held-out Spearman the surrogate is "
+                           "reported as weak (its scores are still written)")  # fmt: skip
+
+    @model_validator(mode="after")
+    def _distinct(self) -> SurrogateParams:
+        if len(set(self.candidates)) != len(self.candidates):
+            raise ValueError(f"surrogate candidates repeat: {self.candidates}")
+        return self
+
+
 class AttributionParams(Params):
     """DsDm attribution: TRAK on proxies trained on random halves of the pool (ALGORITHMS.md section 3). The
     proxies are ordinary training runs (`proxy`, its seq_len also the tokens scored per document); proxy m
-    uses seed proxy.seed + m."""
+    uses seed proxy.seed + m. With `surrogate`, TRAK scores a sample (its proxies train on halves of the
+    sample) and a surrogate the other documents."""
 
     proxy: TrainParams = TrainParams(warmup=20)
     models: int = Field(4, ge=1, description="proxies, each on its own random half of the pool")
@@ -372,6 +398,12 @@ class AttributionParams(Params):
     projection: Literal["sparse", "gaussian"] = Field("sparse", description="sparse JL (fast on CPU) or Gaussian")
     max_docs: int | None = Field(None, ge=4, description="score a seeded sample of this many documents (default all)")
     seed: int = Field(0, ge=0, description="the halves and the document sample")
+    surrogate: SurrogateParams | None = Field(None, description="TRAK on a sample, a surrogate for the rest")
+
+    @model_serializer(mode="wrap")
+    def _without_surrogate(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        out = handler(self)  # full TRAK's params (and fingerprints) are as before `surrogate` existed
+        return {k: v for k, v in out.items() if not (k == "surrogate" and v is None)}
 
 
 class SkillAttributionParams(Params):

@@ -265,6 +265,39 @@ class TokensPartMarker(Output):
 # ---- attribution ----
 
 
+class SurrogateCandidate(Output):
+    """One candidate's k-fold score on the TRAK-scored sample."""
+
+    rho: float  # mean held-out Spearman over the folds (a fold where it is undefined counts 0)
+    folds: list[float | None]
+    seconds: float
+
+
+class SurrogateTarget(Output):
+    """The surrogate of one target: the candidates' scores, the chosen one's held-out agreement with TRAK."""
+
+    target: str
+    chosen: str
+    candidates: dict[str, SurrogateCandidate]
+    rho: float | None  # out-of-fold predictions against TRAK over the whole sample
+    within_skill_rho: float | None  # the mean of per_skill: what the surrogate adds beyond ranking skills
+    skill_mean_rho: float | None  # baseline: each document predicted by its skill's in-fold mean score
+    per_skill: dict[str, float | None]  # skill -> held-out Spearman (None under 5 sampled documents)
+    weak: bool  # rho below min_rho (or undefined)
+
+
+class SurrogateSummary(Output):
+    """TRAK on a sample, a surrogate for the rest: how many each scored, how well, how fast."""
+
+    sample: int
+    scored_by: dict[str, int]  # trak / surrogate -> documents; they add up to the documents scored
+    min_rho: float
+    targets: list[SurrogateTarget]
+    seconds: dict[str, float]  # trak (proxies included), features, fit, predict
+    docs_per_second: dict[str, float]  # trak: sample / its seconds; predict: the rest / its seconds
+    weak: bool  # any target's surrogate is weak
+
+
 class AttributionSummary(Output):
     stage: Literal["attribution"] = "attribution"
     fingerprint: str
@@ -277,6 +310,7 @@ class AttributionSummary(Output):
     seconds: float
     sign: str
     per_skill_mean: dict[str, dict[str, float]]
+    surrogate: SurrogateSummary | None = None  # with --sample
 
 
 class AttributionMarker(Output):

@@ -98,6 +98,8 @@ ATTRIBUTION = pa.schema(
         pa.field("target", pa.string(), nullable=False, metadata={"doc": "target task name"}),
         pa.field("score", pa.float64(), nullable=False,
                  metadata={"doc": "TRAK datamodel score, higher = more beneficial to the target (lowers its loss)"}),
+        pa.field("scored_by", pa.string(), nullable=False,
+                 metadata={"doc": "trak, or surrogate (predicted from a TRAK-scored sample; same scale and sign)"}),
     ]
 )  # fmt: skip
 

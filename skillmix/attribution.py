@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from schemas.config import AttributionParams, SkillAttributionParams, TrainParams
+from schemas.config import SURROGATES, AttributionParams, SkillAttributionParams, SurrogateParams, TrainParams
 from skillmix import show
 from skillmix.app import app, checked, console, latest, local_api, validated, with_progress
-from skillmix.options import RunOpt, default, option
+from skillmix.options import RunOpt, default, listed, option
 
 PANEL = "attribution"
 
@@ -40,8 +40,14 @@ def attribution(
     projection: Annotated[str, option(AttributionParams, "projection")] = default(AttributionParams, "projection"),
     max_docs: Annotated[int | None, option(AttributionParams, "max_docs")] = default(AttributionParams, "max_docs"),
     seed: Annotated[int, option(AttributionParams, "seed")] = default(AttributionParams, "seed"),
+    sample: Annotated[int | None, option(SurrogateParams, "sample", note="default: TRAK on every document")] = None,
+    min_rho: Annotated[float, option(SurrogateParams, "min_rho")] = default(SurrogateParams, "min_rho"),
+    surrogates: Annotated[str, option(SurrogateParams, "candidates", "--surrogates", note="comma-separated")] = (
+        listed(SURROGATES)
+    ),
 ) -> None:
-    """DsDm attribution: score RUN's documents towards target tasks (TRAK on proxies); higher = more beneficial."""
+    """DsDm attribution: score RUN's documents towards target tasks (TRAK on proxies); higher = more beneficial.
+    With --sample N, TRAK scores N documents stratified by skill and a surrogate fitted to them the rest."""
     from flows.attribution import attribution as attribution_flow
     from tasks.attribution import stage
     from tasks.common import catalog
@@ -49,16 +55,23 @@ def attribution(
 
     def build() -> AttributionParams:
         proxy = _proxy(preset, steps, seq_len=seq_len, seed=seed)
+        chosen = tuple(c.strip() for c in surrogates.split(",") if c.strip())
+        sur = None if sample is None else SurrogateParams(sample=sample, min_rho=min_rho, candidates=chosen)
         return AttributionParams(proxy=proxy, models=models, proj_dim=proj_dim, projection=projection,
-                                 max_docs=max_docs, seed=seed)  # fmt: skip
+                                 max_docs=max_docs, seed=seed, surrogate=sur)  # fmt: skip
 
     params = validated("attribution", build)
     checked(stage.read_targets, targets)  # before any server or model starts
     tokens = latest(run, "tokens")
+    checked(stage.check_sample, tokens, params)
     local_api(None)
     ref = with_progress(run, ["attribution"], attribution_flow, run, tokens, targets, params)
     show.section(console, sections.attribution(catalog.summary(ref)))
-    console.print(f"scores: {ref.scores.partitions[0].uri} (+ {catalog.report(run, 'attribution')}/attribution.png)")
+    figures = "attribution.png" + (", surrogate.png" if params.surrogate else "")
+    console.print(f"scores: {ref.scores.partitions[0].uri} (+ {catalog.report(run, 'attribution')}/{figures})")
+    summary = catalog.summary(ref).surrogate
+    if summary is not None and summary.weak:
+        console.print(f"[bold red]{stage.weak_warning(summary)}[/bold red]")
 
 
 @app.command("attribution-skills", rich_help_panel=PANEL)

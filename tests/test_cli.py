@@ -176,6 +176,14 @@ def test_verify_exits_1_naming_the_problem(tmp_path):
         ),
         (["attribution", "--run", "r", "--targets", "nowhere.jsonl"], "--targets nowhere.jsonl: no such file"),
         (["attribute", "--run", "r", "--targets", "nowhere.jsonl"], "--targets nowhere.jsonl: no such file"),
+        (
+            ["attribution", "--run", "r", "--targets", "t.jsonl", "--sample", "10"],
+            "attribution option: sample: Input should be greater than or equal to 50",
+        ),
+        (
+            ["attribution", "--run", "r", "--targets", "t.jsonl", "--sample", "60", "--surrogates", "ridge,svm"],
+            "attribution option: candidates.1: Input should be 'ridge', 'lightgbm' or 'mlp'",
+        ),
         (["mix", "--run", "r", "--method", "dsdm", "--keep", "1.5"], "keep: Input should be less than or equal to 1"),
         (["mix", "--run", "r", "--select", "best"], "select: Input should be 'all' or 'dsdm'"),
         (["mix", "--run", "r", "--method", "bimix", "--design", "natural,dsdm,stratified"], "must be training-free"),

@@ -21,6 +21,7 @@ from schemas.outputs import (
     SkillEntry,
     SkillsGraphSummary,
     SkillsSummary,
+    SurrogateSummary,
     TokensSummary,
     TrainSummary,
     Verified,
@@ -286,10 +287,36 @@ def attribution(s: AttributionSummary) -> Section:
     names = list(s.targets)
     skills_ = next(iter(s.per_skill_mean.values()), {})
     rows = [[k, *[f"{s.per_skill_mean[n][k]:+.3g}" for n in names]] for k in skills_]
-    return Section("attribution", f"attribution {s.fingerprint}", facts=[
+    sec = Section("attribution", f"attribution {s.fingerprint}", facts=[
         ("documents scored", s.documents), ("targets", ", ".join(f"{k} ({v} examples)" for k, v in s.targets.items())),
         ("proxies", f"{s.params.models} x {s.params.proxy.steps} steps"), ("seconds", s.seconds), ("sign", s.sign)],
         tables=[("mean score of each skill's documents", ["skill", *names], rows)])  # fmt: skip
+    if s.surrogate is not None:
+        surrogate(sec, s.surrogate)
+    return sec
+
+
+def surrogate(sec: Section, g: SurrogateSummary) -> None:
+    """A surrogate's facts, its held-out agreement with TRAK per target and skill, and the loud line if weak."""
+    rho = lambda v: "-" if v is None else f"{v:+.3f}"  # noqa: E731
+    sec.facts += [("scored by TRAK (sample, stratified by skill)", g.scored_by["trak"]),
+                  ("scored by the surrogate", g.scored_by["surrogate"]),
+                  *[(f"seconds: {k}", v) for k, v in g.seconds.items()],
+                  *[(f"documents/s: {k}", v) for k, v in g.docs_per_second.items()]]  # fmt: skip
+    cands = list(g.targets[0].candidates)
+    sec.tables.append(("surrogate vs TRAK, held-out Spearman on the sample (k-fold)",
+                       ["target", "chosen", "overall", "within skills", "skill means alone",
+                        *[f"cv {c}" for c in cands]],
+                       [[t.target, t.chosen, rho(t.rho), rho(t.within_skill_rho), rho(t.skill_mean_rho),
+                         *[rho(t.candidates[c].rho) for c in cands]] for t in g.targets]))  # fmt: skip
+    skills_ = list(g.targets[0].per_skill)
+    sec.tables.append(("surrogate vs TRAK per skill, held-out Spearman", ["skill", *[t.target for t in g.targets]],
+                       [[k, *[rho(t.per_skill.get(k)) for t in g.targets]] for k in skills_]))  # fmt: skip
+    if g.weak:
+        weak = ", ".join(f"{t.target} ({rho(t.rho)})" for t in g.targets if t.weak)
+        sec.notes.append(f"WEAK SURROGATE: held-out Spearman below --min-rho {g.min_rho} for {weak}. Its "
+                         f"{g.scored_by['surrogate']:,} documents are ranked little better than chance: raise "
+                         "--sample or run TRAK on every document.")  # fmt: skip
 
 
 def attribution_skills(s: SkillAttributionSummary) -> Section:

@@ -144,7 +144,8 @@ def all_sections(run: str) -> list[Section]:
         law(run, docs),
         skills_graph(run),
         _stage(run, "attribution", lambda r: sections.attribution(catalog.summary(r)),
-               (("attribution/attribution.png", "attribution scores"),)),
+               (("attribution/attribution.png", "attribution scores"),
+                ("attribution/surrogate.png", "surrogate vs TRAK: held-out predictions and Spearman per skill"))),
         budget(run),
     ]  # fmt: skip
 

@@ -63,7 +63,8 @@ def test_embedding_rows_take_global_positions_across_partitions(tmp_path):
 
 
 def test_scores_come_back_per_target_in_one_document_order(tmp_path):
-    t = pa.table({"doc_id": ["a", "b", "a", "b"], "target": ["x", "x", "y", "y"], "score": [1.0, 2.0, 3.0, 4.0]},
+    t = pa.table({"doc_id": ["a", "b", "a", "b"], "target": ["x", "x", "y", "y"], "score": [1.0, 2.0, 3.0, 4.0],
+                  "scored_by": ["trak"] * 4},
                  schema=ATTRIBUTION)  # fmt: skip
     ds = DatasetRef(
         uri=str(tmp_path), table="attribution", partitions=(_part(tmp_path, "s.parquet", t, "attribution"),)

@@ -61,3 +61,34 @@ def test_a_swarm_laws_section_names_its_family_rounds_prediction_and_binding_con
     assert facts["law"] == "auto (per metric: lightgbm, stack), search optimum"
     assert facts["swarm runs (per round)"] == "32, 16" and facts["binding constraints"] == "cap: skill_03"
     assert facts["predicted objective (mean)"] == "proposal 6.5000, stratified 6.6000, natural 6.7000"
+
+
+def test_an_attribution_with_a_surrogate_shows_its_agreement_with_trak_and_says_loudly_when_it_is_weak():
+    from schemas.config import AttributionParams, SurrogateParams
+    from schemas.outputs import AttributionSummary, SurrogateCandidate, SurrogateSummary, SurrogateTarget
+
+    def target(rho):
+        return SurrogateTarget(target="code", chosen="ridge", candidates={"ridge": SurrogateCandidate(
+            rho=rho, folds=[rho] * 5, seconds=1.0)}, rho=rho, within_skill_rho=rho, skill_mean_rho=0.1,
+            per_skill={"0": rho, "1": None}, weak=rho < 0.3)  # fmt: skip
+
+    def summary(rho):
+        sur = SurrogateSummary(sample=100, scored_by={"trak": 100, "surrogate": 900}, min_rho=0.3,
+                               targets=[target(rho)], seconds={"trak": 60.0, "features": 1.0, "fit": 2.0,
+                               "predict": 0.01}, docs_per_second={"trak": 1.7, "predict": 90000.0},
+                               weak=rho < 0.3)  # fmt: skip
+        return AttributionSummary(fingerprint="f", tokens_fingerprint="t", documents=1000, rows=1000,
+                                  targets={"code": 3}, target_files=["c.jsonl"],
+                                  params=AttributionParams(surrogate=SurrogateParams(sample=100)), seconds=70.0,
+                                  sign="+", per_skill_mean={"code": {"0": 0.1, "1": 0.2}}, surrogate=sur)  # fmt: skip
+
+    good = sections.attribution(summary(0.62))
+    facts = dict(good.facts)
+    assert facts["scored by TRAK (sample, stratified by skill)"] + facts["scored by the surrogate"] == 1000
+    assert facts["documents/s: predict"] == 90000.0 and not good.notes
+    agree = next(rows for caption, _, rows in good.tables if caption.startswith("surrogate vs TRAK, held-out"))
+    assert agree == [["code", "ridge", "+0.620", "+0.620", "+0.100", "+0.620"]]
+    per_skill = next(rows for caption, _, rows in good.tables if caption.endswith("per skill, held-out Spearman"))
+    assert per_skill == [["0", "+0.620"], ["1", "-"]]
+    weak = sections.attribution(summary(0.12))
+    assert weak.notes and weak.notes[0].startswith("WEAK SURROGATE") and "code (+0.120)" in weak.notes[0]
