@@ -361,7 +361,7 @@ class PipelineParams(Params):
 
 
 SURROGATES = ("ridge", "lightgbm", "mlp")  # tasks/attribution/surrogate.py's candidates
-MIN_SURROGATE_SAMPLE = 50  # tasks/attribution/surrogate.MIN_SAMPLE: the k-fold selection's smallest sample
+MIN_SURROGATE_SAMPLE = 50  # the smallest sample a surrogate is fitted to (tasks/attribution/surrogate.py)
 
 
 class SurrogateParams(Params):

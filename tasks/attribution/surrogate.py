@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-CANDIDATES = ("ridge", "lightgbm", "mlp")
-MIN_SAMPLE = 50  # the smallest sample the k-fold selection is run on (10 documents a fold at 5 folds)
+from schemas.config import MIN_SURROGATE_SAMPLE, SURROGATES
+
+CANDIDATES = SURROGATES  # ridge first: ties go to it
+MIN_SAMPLE = MIN_SURROGATE_SAMPLE  # the smallest sample the k-fold selection is run on (10 a fold at 5 folds)
 MIN_SKILL_DOCS = 5  # a skill's held-out Spearman needs at least this many sampled documents
 
 
