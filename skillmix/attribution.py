@@ -69,9 +69,6 @@ def attribution(
     show.section(console, sections.attribution(catalog.summary(ref)))
     figures = "attribution.png" + (", surrogate.png" if params.surrogate else "")
     console.print(f"scores: {ref.scores.partitions[0].uri} (+ {catalog.report(run, 'attribution')}/{figures})")
-    summary = catalog.summary(ref).surrogate
-    if summary is not None and summary.weak:
-        console.print(f"[bold red]{stage.weak_warning(summary)}[/bold red]")
 
 
 @app.command("attribution-skills", rich_help_panel=PANEL)

@@ -159,7 +159,7 @@ def attribute(run: str, tokens: TokensRef, target_files: list[str], params: Attr
         io.write_bytes(io.join(report_dir, "surrogate.png"),
                        surrogate_figure(report, {n: trak_scores[n] for n in names}, oofs))  # fmt: skip
         if report.weak and progress:
-            progress(weak_warning(report))
+            progress(surrogate.weak_warning(report))
     elif io.exists(stale := io.join(report_dir, "surrogate.png")):
         io.remove(stale)  # an earlier sampled attribution's: the report shows the latest one's figures
     marker = AttributionMarker(fingerprint=fp, inputs={"tokens": tokens.fingerprint}, summary=summary,
@@ -212,14 +212,6 @@ def _surrogate(tokens: TokensRef, doc_ids: list[str], skills: np.ndarray, length
 
 def _fmt(x: float | None) -> str:
     return "undefined" if x is None else f"{x:.3f}"
-
-
-def weak_warning(s: SurrogateSummary) -> str:
-    """The loud line for a weak surrogate."""
-    weak = [f"{t.target} (held-out Spearman {_fmt(t.rho)})" for t in s.targets if t.weak]
-    return (f"WEAK SURROGATE: {', '.join(weak)} below --min-rho {s.min_rho}: the {s.scored_by['surrogate']:,} "
-            "documents it scored are ranked little better than chance; raise --sample or run TRAK on every "
-            "document (no --sample)")  # fmt: skip
 
 
 def surrogate_figure(s: SurrogateSummary, trak: dict[str, np.ndarray], oof: dict[str, np.ndarray]) -> bytes:

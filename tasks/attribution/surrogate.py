@@ -20,6 +20,7 @@ import numpy as np
 from scipy import stats
 
 from schemas.config import MIN_SURROGATE_SAMPLE, SURROGATES
+from schemas.outputs import SurrogateSummary
 
 CANDIDATES = SURROGATES  # ridge first: ties go to it
 MIN_SAMPLE = MIN_SURROGATE_SAMPLE  # the smallest sample the k-fold selection is run on (10 a fold at 5 folds)
@@ -180,3 +181,11 @@ def fit(x: np.ndarray, y: np.ndarray, skills: np.ndarray, candidates: tuple[str,
     return Fit(surrogate=model, cv=cv, rho=spearman(oof[best], y), per_skill=per_skill,
                skill_mean_rho=spearman(base, y), within_skill_rho=float(np.mean(within)) if within else None,
                oof=np.interp(oof[best], model.z_sorted, model.y_sorted))  # fmt: skip
+
+
+def weak_warning(s: SurrogateSummary) -> str:
+    """The one text that says a surrogate is weak (the flow's log and the section the CLI and the report show)."""
+    weak = ", ".join(f"{t.target} ({'-' if t.rho is None else f'{t.rho:+.3f}'})" for t in s.targets if t.weak)
+    return (f"WEAK SURROGATE: held-out Spearman below --min-rho {s.min_rho} for {weak}. Its "
+            f"{s.scored_by['surrogate']:,} documents are ranked little better than chance: raise --sample or run "
+            "TRAK on every document.")  # fmt: skip

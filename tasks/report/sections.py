@@ -313,10 +313,9 @@ def surrogate(sec: Section, g: SurrogateSummary) -> None:
     sec.tables.append(("surrogate vs TRAK per skill, held-out Spearman", ["skill", *[t.target for t in g.targets]],
                        [[k, *[rho(t.per_skill.get(k)) for t in g.targets]] for k in skills_]))  # fmt: skip
     if g.weak:
-        weak = ", ".join(f"{t.target} ({rho(t.rho)})" for t in g.targets if t.weak)
-        sec.notes.append(f"WEAK SURROGATE: held-out Spearman below --min-rho {g.min_rho} for {weak}. Its "
-                         f"{g.scored_by['surrogate']:,} documents are ranked little better than chance: raise "
-                         "--sample or run TRAK on every document.")  # fmt: skip
+        from tasks.attribution.surrogate import weak_warning  # here: it imports scipy, which no other section needs
+
+        sec.notes.append(weak_warning(g))
 
 
 def attribution_skills(s: SkillAttributionSummary) -> Section:
