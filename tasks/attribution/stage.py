@@ -76,11 +76,12 @@ def check_sample(tokens: TokensRef, params: AttributionParams) -> None:
     embedded = sum(p.num_rows for p in parts)
     missing = [p.uri for p in parts if p.num_rows and not io.exists(p.uri)]
     if embedded < kept or missing:
-        held = (f"{len(missing)} of its embedding files are gone (first: {missing[0]})" if missing
-                else f"holds embeddings of {embedded:,} of {kept:,} kept documents")  # fmt: skip
-        raise InputError(f"{tokens.run}: the surrogate needs each kept document's embedding, but the skills output "
-                         f"{tokens.skills.fingerprint} {held}: run `skillmix skills --run {tokens.run}` (it embeds "
-                         "the kept documents), then `skillmix tokens`")  # fmt: skip
+        where = f"the skills output {tokens.skills.fingerprint}"
+        held = (f"{len(missing)} embedding file(s) of {where} are gone (first: {missing[0]})" if missing
+                else f"{where} holds embeddings of {embedded:,} of {kept:,} kept documents")  # fmt: skip
+        raise InputError(f"{tokens.run}: the surrogate needs each kept document's embedding, but {held}: run "
+                         f"`skillmix skills --run {tokens.run}` (it embeds the kept documents), then "
+                         "`skillmix tokens`")  # fmt: skip
 
 
 def doc_features(tokens: TokensRef, doc_ids: list[str], skills: np.ndarray, lengths: np.ndarray) -> np.ndarray:
