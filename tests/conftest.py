@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,10 @@ import pytest
 from skillmix import env
 
 env.configure()
+# Exported embedding models (OpenVINO, ONNX) go to a directory of this test session: the export path runs
+# in every session, and tests never read or leave exports in the user's cache.
+MODEL_CACHE = Path(tempfile.mkdtemp(prefix="skillmix-models-"))
+os.environ["SKILLMIX_MODEL_CACHE"] = str(MODEL_CACHE)
 
 # Configure Prefect's logging now, under pytest's session-long capture. Prefect does it lazily in the
 # first flow run; inside a CliRunner.invoke its console handler would keep that invoke's stream, which
@@ -61,6 +67,12 @@ def write_jsonl(path: Path, records: list[dict], extra_lines: list[bytes] = ()) 
     lines = [json.dumps(r).encode() for r in records] + list(extra_lines)
     path.write_bytes(b"\n".join(lines) + b"\n")
     return path
+
+
+@pytest.fixture
+def model_cache() -> Path:
+    """The session's export cache (SKILLMIX_MODEL_CACHE)."""
+    return MODEL_CACHE
 
 
 @pytest.fixture

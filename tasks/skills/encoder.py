@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from tasks.common.errors import InputError
+from tasks.skills import backends
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -74,10 +75,15 @@ def default_max_seq_length(name: str) -> int:
 
 
 @lru_cache(maxsize=4)
-def load(name: str = DEFAULT_MODEL, device: str = "cpu") -> Any:
-    """A SentenceTransformer for `name` on `device`, loaded once per process (hub access switched off)."""
+def load(name: str = DEFAULT_MODEL, device: str = "cpu", backend: str = "torch", precision: str = "fp32",
+         threads: int | None = None) -> Any:  # fmt: skip
+    """The model `name`, loaded once per process (hub access switched off): a SentenceTransformer on `device`
+    for the torch backend, else its OpenVINO or ONNX Runtime export (made on first use, then reused)."""
     for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_PROGRESS_BARS"):
         os.environ.setdefault(key, "1")  # no hub access, no 'Loading weights' bar on every worker
+    if backend != "torch":
+        path, _ = backends.ensure_export(model_path(name), backend, precision)
+        return backends.ExportedModel(model_path(name), path, backend, precision, threads)
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(str(model_path(name)), device=device)
@@ -116,23 +122,67 @@ def encode(
     precision: str = "fp32",
     max_seq_length: int | None = None,
     on_progress: Callable[[int], None] | None = None,
+    pooling: str = "first",
+    max_chunks: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(embeddings (n, dim) float32, word pieces (n,) int32). Texts are encoded longest first, in calls of
-    `chunk` texts (each sorted again into batches by sentence-transformers); `on_progress(done)` after each."""
+    `chunk` texts (each sorted again into batches by sentence-transformers); `on_progress(done)` after each.
+
+    pooling 'first': each text's first `max_seq_length` word pieces. 'chunks': each text is cut into windows
+    of `max_seq_length` word pieces (at most `max_chunks`, evenly spread over the text), every window is
+    embedded, and the text's embedding is the normalised mean of its windows' embeddings."""
     with _IN_USE[id(model)]:  # one caller at a time: the tokenizer keeps truncation/padding state between calls
         if max_seq_length is not None:
             model.max_seq_length = max_seq_length
-        tokens = token_counts(texts, model)
-        order = np.argsort(-tokens, kind="stable")
-        out = np.empty((len(texts), model.get_embedding_dimension()), np.float32)
+        if pooling == "chunks":
+            pieces, owner, tokens = chunk_texts(texts, model.tokenizer, model.max_seq_length, max_chunks)
+        else:
+            pieces, owner, tokens = texts, None, token_counts(texts, model)
+        owners = np.arange(len(texts)) if owner is None else owner
+        left = np.bincount(owners, minlength=len(texts))  # pieces still to embed, per text
+        order = np.argsort(-(tokens if owner is None else np.asarray([len(p) for p in pieces])), kind="stable")
+        out = np.empty((len(pieces), model.get_embedding_dimension()), np.float32)
         autocast = _autocast(model, precision)
-        for lo in range(0, len(texts), chunk):
+        for lo in range(0, len(pieces), chunk):
             idx = order[lo : lo + chunk]
             with autocast():
-                out[idx] = embed([texts[i] for i in idx], model, batch_size)
+                out[idx] = embed([pieces[i] for i in idx], model, batch_size)
+            np.subtract.at(left, owners[idx], 1)
             if on_progress:
-                on_progress(lo + len(idx))
-    return out, tokens
+                on_progress(int((left == 0).sum()))
+    return (out if owner is None else pool_chunks(out, owner, len(texts))), tokens
+
+
+def chunk_texts(texts: list[str], tokenizer: Any, length: int,
+                max_chunks: int) -> tuple[list[str], np.ndarray, np.ndarray]:  # fmt: skip
+    """(pieces, owner (m,) int64, word pieces per text (n,) int32): each text cut at word-piece boundaries into
+    windows of `length` word pieces, special tokens included. A text of more than `max_chunks` windows keeps
+    `max_chunks` of them, evenly spread from its first to its last; an empty text is one empty piece."""
+    enc = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True, return_attention_mask=False,
+                    return_token_type_ids=False, verbose=False)["offset_mapping"]  # fmt: skip
+    width = max(1, length - 2)  # [CLS] and [SEP] take two of the model's positions
+    pieces, owner = [], []
+    for i, (text, offsets) in enumerate(zip(texts, enc, strict=True)):
+        n = max(1, -(-len(offsets) // width))
+        starts = np.arange(n) * width
+        if n > max_chunks:
+            starts = starts[np.round(np.linspace(0, n - 1, max_chunks)).astype(int)]
+        for s in starts.tolist():
+            if not offsets:
+                pieces.append(text)
+            else:
+                end = min(s + width, len(offsets)) - 1
+                pieces.append(text[offsets[s][0] : offsets[end][1]])
+            owner.append(i)
+    tokens = np.fromiter((len(o) + 2 for o in enc), np.int32, len(enc))
+    return pieces, np.asarray(owner, np.int64), tokens
+
+
+def pool_chunks(x: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """(n, dim) float32: each text's L2-normalised mean of the rows of `x` it owns."""
+    sums = np.zeros((n, x.shape[1]), np.float64)
+    np.add.at(sums, owner, x)
+    return (sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 # A model loaded once per process (`load`) is shared by the threads of a threaded Dask worker; concurrent calls
@@ -141,7 +191,7 @@ _IN_USE: defaultdict[int, threading.RLock] = defaultdict(threading.RLock)
 
 
 def _autocast(model: Any, precision: str) -> Callable[[], contextlib.AbstractContextManager]:
-    if precision == "fp32":
+    if precision == "fp32" or isinstance(model, backends.ExportedModel):  # an export applies its own precision
         return contextlib.nullcontext
     import torch
 

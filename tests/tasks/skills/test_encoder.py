@@ -62,3 +62,77 @@ def test_model_identity_follows_its_files(tmp_path):
     assert encoder.identity(str(copy)) == first and encoder.default_max_seq_length(str(copy)) == 256
     (copy / "config.json").write_text((src / "config.json").read_text().replace("384", "385"))
     assert encoder.identity(str(copy)) != first
+
+
+LONG = ("The orbit of a comet is an ellipse around the sun. " * 12 + "Bake the dough in a hot oven until golden. " * 12
+        + "A compiler turns source code into machine code. " * 12)  # fmt: skip
+
+
+def test_chunks_are_windows_of_word_pieces_spread_over_the_text():
+    model = encoder.load()
+    pieces, owner, tokens = encoder.chunk_texts([LONG, "short text", ""], model.tokenizer, length=34, max_chunks=4)
+    ids = model.tokenizer(LONG, add_special_tokens=False)["input_ids"]
+    n_windows = -(-len(ids) // 32)  # 32 word pieces per window: [CLS] and [SEP] take two of the 34
+    assert n_windows > 4 and tokens[0] == len(ids) + 2 and tokens[1] == 4 and tokens[2] == 2
+    assert owner.tolist() == [0, 0, 0, 0, 1, 2] and pieces[4:] == ["short text", ""]
+    assert pieces[0].startswith("The orbit") and LONG.rstrip().endswith(pieces[3])  # the first and the last
+    for p in pieces[:4]:
+        assert p in LONG and len(model.tokenizer(p, add_special_tokens=False)["input_ids"]) <= 32
+
+
+def test_chunk_pooling_is_the_normalised_mean_of_the_windows_embeddings():
+    model = encoder.load()
+    texts = [LONG, "a short text about planets"]
+    pooled, _ = encoder.encode(texts, model, max_seq_length=34, pooling="chunks", max_chunks=3)
+    pieces, owner, _ = encoder.chunk_texts(texts, model.tokenizer, 34, 3)
+    by_hand = []
+    for i in range(len(texts)):
+        e = np.stack([encoder.embed([p], model)[0] for p, o in zip(pieces, owner, strict=True) if o == i])
+        mean = e.mean(axis=0)
+        by_hand.append(mean / np.linalg.norm(mean))
+    np.testing.assert_allclose(pooled, np.stack(by_hand), atol=1e-5)
+    first, _ = encoder.encode(texts, model, max_seq_length=34)
+    assert pooled[0] @ first[0] < 0.95 and pooled[1] @ first[1] > 0.999  # whole text vs its start; one window
+    model.max_seq_length = 256
+
+
+@pytest.mark.parametrize(("backend", "precision"), [("openvino", "fp32"), ("openvino", "bf16"), ("onnx", "fp32"),
+                                                    ("onnx", "int8")])  # fmt: skip
+def test_an_exported_backend_embeds_like_fp32_torch(backend, precision, model_cache):
+    texts = ["def add(a, b): return a + b", "Permission is hereby granted, free of charge", LONG,
+             "Die Sonne ist ein Stern.", "x"]  # fmt: skip
+    reference, ref_tokens = encoder.encode(texts, encoder.load())
+    fast = encoder.load(encoder.DEFAULT_MODEL, "cpu", backend, precision)
+    e, tokens = encoder.encode(texts, fast, batch_size=2)
+    cosine = (e * reference).sum(axis=1)
+    assert e.shape == (5, 384) and e.dtype == np.float32 and (tokens == ref_tokens).all()
+    assert cosine.min() >= (0.98 if precision == "int8" else 0.999), cosine
+    assert (model_cache / next(p.name for p in model_cache.iterdir())).is_dir()
+
+
+def test_an_export_is_reused_and_redone_when_the_models_files_change(tmp_path, model_cache):
+    import shutil
+
+    from tasks.skills import backends
+
+    copy = tmp_path / "minilm"
+    shutil.copytree(encoder.model_path(encoder.DEFAULT_MODEL), copy)
+    first, made = backends.ensure_export(copy, "openvino", "bf16")
+    assert made and first.exists() and first.with_suffix(".bin").exists()
+    again, made_again = backends.ensure_export(copy, "openvino", "bf16")
+    assert again == first and not made_again  # exported once
+    (copy / "tokenizer_config.json").write_text((copy / "tokenizer_config.json").read_text() + "\n")
+    changed, made_changed = backends.ensure_export(copy, "openvino", "bf16")
+    assert made_changed and changed.parent != first.parent  # new content, new export beside the old
+
+
+def test_a_backend_whose_package_is_missing_is_named(monkeypatch):
+    import importlib.util
+
+    from tasks.skills import backends
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnxruntime" else real(name, *a))
+    with pytest.raises(backends.BackendUnavailableError, match=r"needs the package onnxruntime.*pip install"):
+        backends.require("onnx")
+    backends.require("openvino")  # present
