@@ -3,6 +3,17 @@
     python bench/skills.py embed --docs 1000        # same texts, same model, same run
     python bench/skills.py cluster --rows 1000000   # time and memory of fit-on-sample + chunked assign
     python bench/skills.py nmi --run runs/demo      # how much the embeddings know about `source`
+    python bench/skills.py backends --run RUN --docs 2000     # each embedding backend against raw fp32 encode
+    python bench/skills.py options --run RUN [embedding options] [--seeds 0,1,2]   # skills options vs labels
+
+backends: N kept texts of RUN (seeded sample), at the model's 256 word pieces. Rows: raw
+SentenceTransformer.encode fp32 (today's baseline, one call), then tasks.skills.encoder.encode on each
+backend and precision (exports made before timing). Per row: docs/s, ratio to raw, cosine to raw (mean,
+min), and the NMI of k-means labels (K = 7 and 50, seed 0) on its embeddings with raw fp32's labels.
+
+options: RUN's committed embeddings for the given embedding options (made by `skillmix skills`), clustered by
+the stage's own code (`stage._cluster`) under each variant of the skills options and each seed; NMI and ARI
+of the skills against the documents' `source` (the domain) and meta `subdomain`, the k chosen, seconds.
 
 embed: N texts of the sample corpus (in corpus order), whole (most exceed MiniLM's 256 word pieces, so
 every batch is full length whatever the order) or, with --mixed, cut to mixed lengths. Rows, each
@@ -141,6 +152,7 @@ def bench_nmi(run: str) -> dict:
     from sklearn.preprocessing import StandardScaler
 
     from tasks.common import catalog, views
+    from tasks.skills import formats
 
     skills = catalog.latest(run, "skills")
     summary = catalog.summary(skills)
@@ -158,26 +170,120 @@ def bench_nmi(run: str) -> dict:
     out["ward_nmi_k4"] = float(nmi(truth, AgglomerativeClustering(4).fit_predict(x)))
     out["probe_accuracy"] = float(cross_val_score(LogisticRegression(max_iter=2000), x, truth, cv=3).mean())
     texts = kept["text"].to_pylist()
-    f = StandardScaler().fit_transform(np.array([_format_features(t) for t in texts]))
+    f = StandardScaler().fit_transform(formats.stats(texts))
     out["format_features_kmeans_nmi"] = {k: float(nmi(truth, KMeans(k, random_state=0, n_init=4).fit_predict(f)))
                                          for k in (4, 8)}  # fmt: skip
     return out
 
 
-def _format_features(s: str) -> list[float]:
-    """Seven character statistics of a text: letters, symbols, indented lines, log mean line length,
-    capitals, digits, blank lines (a check on how far surface format alone separates the domains)."""
-    lines = s.split("\n")
-    n, nl = max(len(s), 1), max(len(lines), 1)
-    return [
-        sum(c.isalpha() for c in s) / n,
-        sum(c in "()[]{}=_:;.#<>*/\\'\"" for c in s) / n,
-        sum(line.startswith((" ", "\t")) for line in lines) / nl,
-        float(np.log1p(np.mean([len(x) for x in lines]))),
-        sum(c.isupper() for c in s) / n,
-        sum(c.isdigit() for c in s) / n,
-        sum(not x.strip() for x in lines) / nl,
-    ]
+def bench_backends(run: str, n: int, seed: int = 0) -> dict:
+    from sklearn.cluster import KMeans
+
+    from tasks.skills import backends, encoder
+
+    texts = _kept_texts(run, n, seed)
+    raw_model = encoder.load()
+    raw_model.encode(texts[:64], batch_size=64)  # warm-up
+    t0 = time.perf_counter()
+    raw = raw_model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+    rows = {"raw encode fp32": {"seconds": time.perf_counter() - t0}}
+    embedded = {"raw encode fp32": raw}
+    for backend, precision in (("torch", "bf16"), ("openvino", "fp32"), ("openvino", "bf16"), ("onnx", "fp32"),
+                               ("onnx", "int8")):  # fmt: skip
+        name = f"{backend} {precision}"
+        t0 = time.perf_counter()
+        if backend != "torch":
+            backends.ensure_export(encoder.model_path(encoder.DEFAULT_MODEL), backend, precision)
+        model = encoder.load(encoder.DEFAULT_MODEL, "cpu", backend, precision)
+        export_s = time.perf_counter() - t0
+        encoder.encode(texts[:64], model, precision=precision)  # warm-up
+        t0 = time.perf_counter()
+        embedded[name], _ = encoder.encode(texts, model, precision=precision)
+        rows[name] = {"seconds": time.perf_counter() - t0, "load_or_export_s": export_s}
+    labels = {k: {name: KMeans(k, random_state=0, n_init=4).fit_predict(e) for name, e in embedded.items()}
+              for k in (7, 50)}  # fmt: skip
+    base = rows["raw encode fp32"]["seconds"]
+    for name, e in embedded.items():
+        cos = (e * raw).sum(axis=1)
+        rows[name].update({"docs_per_s": n / rows[name]["seconds"], "x_raw": base / rows[name]["seconds"],
+                           "cos_mean": float(cos.mean()), "cos_min": float(cos.min()),
+                           **{f"nmi_vs_fp32_k{k}": _nmi(labels[k][name], labels[k]["raw encode fp32"])
+                              for k in labels}})  # fmt: skip
+    return {"run": run, "docs": n, "rows": rows}
+
+
+def _nmi(a: np.ndarray, b: np.ndarray) -> float:
+    from sklearn.metrics import normalized_mutual_info_score
+
+    return float(normalized_mutual_info_score(b, a))
+
+
+def _kept_texts(run: str, n: int, seed: int) -> list[str]:
+    import pyarrow as pa
+
+    from tasks.common import catalog, views
+    from tasks.skills import cluster
+
+    dedup = catalog.latest(run, "dedup")
+    pairs = zip(dedup.documents.documents.partitions, dedup.attributes.partitions, strict=True)
+    texts = pa.concat_tables([views.kept(d, a, ["text"]) for d, a in pairs])["text"].to_pylist()
+    return [texts[i] for i in cluster.sample(len(texts), n, seed)]
+
+
+VARIANTS = {  # name: SkillsParams fields (k None: the method's own choice)
+    "kmeans, k by silhouette": {"method": "kmeans"},
+    "kmeans k=7": {"method": "kmeans", "k": 7},
+    "merge, k by gap": {},
+    "merge k=7": {"k": 7},
+    "merge, gap, format 0.3": {"format_weight": 0.3},
+    "merge k=7, format 0.3": {"k": 7, "format_weight": 0.3},
+    "merge, gap, lexical 1": {"lexical_weight": 1.0},
+    "merge k=7, lexical 1": {"k": 7, "lexical_weight": 1.0},
+    "merge, gap, lexical 1, format 0.3": {"lexical_weight": 1.0, "format_weight": 0.3},
+    "merge k=7, lexical 1, format 0.3": {"k": 7, "lexical_weight": 1.0, "format_weight": 0.3},
+    "kmeans k=7, lexical 1": {"method": "kmeans", "k": 7, "lexical_weight": 1.0},
+    "kmeans, silhouette, lexical 1, format 0.3": {"method": "kmeans", "lexical_weight": 1.0, "format_weight": 0.3},
+    "merge k=10, lexical 1, format 0.3": {"k": 10, "lexical_weight": 1.0, "format_weight": 0.3},
+}
+
+
+def bench_options(run: str, embed, seeds: list[int], variants: list[str]) -> dict:
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    from schemas.config import SkillsParams
+    from schemas.refs import PartitionRef
+    from tasks.common import catalog, io
+    from tasks.skills import stage
+
+    dedup = catalog.latest(run, "dedup")
+    p = stage.plan(run, dedup, embed, SkillsParams())
+    refs = []
+    for k in range(len(p.documents.partitions)):
+        marker = io.committed(io.join(p.embeddings, f"part-{k:05d}"))
+        if marker is None:
+            raise SystemExit(f"{run}: no committed embeddings for these options ({p.embeddings}): run skillmix skills")
+        refs.append(PartitionRef(uri=io.join(p.embeddings, f"part-{k:05d}", "embeddings.parquet"),
+                                 num_rows=marker["num_rows"], table="embeddings"))  # fmt: skip
+    n = sum(r.num_rows for r in refs)
+    truth = {f: stage._field(p, f, required=True) for f in ("source", "subdomain")}
+    out = {"run": run, "documents": n, "embed": embed.model_dump(), "variants": {}}
+    for name in variants:
+        rows = []
+        for seed in seeds:
+            params = SkillsParams(seed=seed, **VARIANTS[name])
+            t0 = time.perf_counter()
+            skills, _, fine = stage._cluster(p, refs, n, params)
+            row = {"seed": seed, "k": int(skills.max()) + 1, "seconds": time.perf_counter() - t0,
+                   "fine_k": len(fine["fine"]) if fine else None}  # fmt: skip
+            for f, t in truth.items():
+                row[f"nmi_{f}"] = float(normalized_mutual_info_score(t, skills))
+                row[f"ari_{f}"] = float(adjusted_rand_score(t, skills))
+            rows.append(row)
+            print(f"{name:40s} seed {seed}: k {row['k']:3d}  NMI domain {row['nmi_source']:.3f}  ARI "
+                  f"{row['ari_source']:.3f}  NMI subdomain {row['nmi_subdomain']:.3f}  {row['seconds']:.1f} s",
+                  flush=True)  # fmt: skip
+        out["variants"][name] = rows
+    return out
 
 
 def main() -> None:
@@ -192,14 +298,58 @@ def main() -> None:
     c.add_argument("--no-sklearn", action="store_true")
     m = sub.add_parser("nmi")
     m.add_argument("--run", default="runs/demo")
+    b = sub.add_parser("backends")
+    b.add_argument("--run", required=True)
+    b.add_argument("--docs", type=int, default=2000)
+    o = sub.add_parser("options")
+    o.add_argument("--run", required=True)
+    o.add_argument("--backend", default=None)
+    o.add_argument("--precision", default=None)
+    o.add_argument("--pooling", default=None)
+    o.add_argument("--max-chunks", type=int, default=None)
+    o.add_argument("--max-seq-length", type=int, default=None)
+    o.add_argument("--seeds", default="0,1,2")
+    o.add_argument("--variants", default=";".join(VARIANTS), help="names of VARIANTS, separated by ;")
+    ap.add_argument("--out", default=None, help="also write the JSON here")
     args = ap.parse_args()
     if args.what == "embed":
         out = bench_embed(args.docs, args.mixed, args.precision)
     elif args.what == "cluster":
         out = bench_cluster(args.rows, not args.no_sklearn)
+    elif args.what == "backends":
+        out = bench_backends(args.run, args.docs)
+    elif args.what == "options":
+        from schemas.config import EmbedParams
+
+        given = {k: getattr(args, k) for k in ("backend", "precision", "pooling", "max_chunks", "max_seq_length")}
+        embed = EmbedParams(**{k: v for k, v in given.items() if v is not None})
+        out = bench_options(args.run, embed, [int(s) for s in args.seeds.split(",")], args.variants.split(";"))
     else:
         out = bench_nmi(args.run)
-    print(json.dumps(out, indent=1))
+    text = json.dumps(out, indent=1)
+    print(text if args.what != "options" else _options_table(out))
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text)
+
+
+def _options_table(out: dict) -> str:
+    lines = [
+        "| variant | k chosen | NMI domain (mean +- sd) | ARI domain | NMI subdomain | ARI subdomain | s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, rows in out["variants"].items():
+
+        def ms(key: str, rows=rows) -> str:
+            v = np.array([r[key] for r in rows])
+            return f"{v.mean():.3f} +- {v.std():.3f}"
+
+        ks = ",".join(str(r["k"]) for r in rows)
+        lines.append(
+            f"| {name} | {ks} | {ms('nmi_source')} | {ms('ari_source')} | {ms('nmi_subdomain')} | "
+            f"{ms('ari_subdomain')} | {np.mean([r['seconds'] for r in rows]):.0f} |"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -92,21 +92,70 @@ class EmbedParams(Params):
 
     model: str = Field("all-MiniLM-L6-v2", min_length=1, description="bundled model name or a local model directory")
     max_seq_length: int | None = Field(
-        None, ge=8, description="word pieces per text, the rest truncated; default: the model's (256 for MiniLM)"
+        None,
+        ge=8,
+        description="word pieces per text (per chunk with pooling 'chunks'); default: the model's (256 for MiniLM)",
     )
-    precision: Literal["fp32", "bf16"] = Field(
-        "fp32", description="bf16: torch autocast; faster only on CPUs with AVX512-BF16/AMX or on a GPU"
+    backend: Literal["torch", "onnx", "openvino"] = Field(
+        "openvino",
+        description="runtime: torch (sentence-transformers), or the model exported once, offline, to "
+        "OpenVINO or ONNX Runtime",
     )
+    precision: Literal["fp32", "bf16", "int8"] = Field(
+        "bf16",
+        description="bf16: torch autocast or OpenVINO's bf16 inference (fast on CPUs with AVX512-BF16/AMX, "
+        "or a GPU); int8: ONNX Runtime with int8 MatMul weights",
+    )
+    pooling: Literal["first", "chunks"] = Field(
+        "first",
+        description="first: a document's first max_seq_length word pieces; chunks: the normalised mean "
+        "of up to max_chunks windows spread over the whole document",
+    )
+    max_chunks: int = Field(4, ge=1, le=64, description="windows per document with pooling 'chunks'")
     device: str = Field("cpu", description="torch device the model runs on (cpu, cuda)")
     batch_size: int = Field(64, ge=1, le=4096, description="texts per forward pass")
     chunk: int = Field(2048, ge=1, description="texts per length-sorted encode call (progress is reported per call)")
 
+    @model_validator(mode="after")
+    def _runtime(self) -> EmbedParams:
+        if self.precision == "int8" and self.backend != "onnx":
+            raise ValueError(f"precision int8 runs on backend onnx, not {self.backend}")
+        if self.backend == "onnx" and self.precision == "bf16":
+            raise ValueError("backend onnx runs fp32 or int8; bf16 runs on backends torch and openvino")
+        if self.backend != "torch" and self.device != "cpu":
+            raise ValueError(f"backend {self.backend} runs on the CPU; use backend torch for device {self.device}")
+        return self
+
 
 class SkillsParams(Params):
-    """Documents into skills: k-means over embeddings, or a metadata field's groups; optional SemDeDup."""
+    """Documents into skills: fine k-means clusters merged into skills, flat k-means, or a metadata field's
+    groups; optional format statistics beside the embedding; optional SemDeDup."""
 
+    method: Literal["merge", "kmeans"] = Field(
+        "merge",
+        description="merge: fine k-means clusters merged by size-weighted Ward, k at the largest gap in "
+        "merge heights; kmeans: flat k-means, k by silhouette",
+    )
     k: int | None = Field(None, ge=2, le=4096, description="number of skills; None = chosen automatically")
-    k_candidates: tuple[int, ...] = Field((4, 6, 8, 12, 16), description="k tried when k is None")
+    k_candidates: tuple[int, ...] = Field(
+        (4, 6, 8, 12, 16), description="k tried when k is None (merge: every k from the least to the largest)"
+    )
+    fine_k: int | None = Field(
+        None,
+        ge=2,
+        le=100_000,
+        description="fine clusters (method merge); None: sqrt(documents), 2x the largest k at least, 1,000 at most",
+    )
+    lexical_weight: float = Field(
+        0.0,
+        ge=0.0,
+        le=10.0,
+        description="weight of a lexical vector (hashed TF-IDF of the whole document, "
+        "SVD to 64 dimensions) appended to each embedding (0: none)",
+    )
+    format_weight: float = Field(
+        0.0, ge=0.0, le=10.0, description="weight of 12 format statistics appended to each embedding (0: none)"
+    )
     group_by: str | None = Field(
         None, description="use this field's values as the skills (a documents column or a key of meta)"
     )
@@ -127,6 +176,17 @@ class SkillsParams(Params):
         if not v or min(v) < 2:
             raise ValueError("give at least one candidate k, each >= 2")
         return tuple(sorted(set(v)))
+
+    @model_validator(mode="after")
+    def _fine(self) -> SkillsParams:
+        if self.fine_k is not None and not self.group_by:
+            if self.method != "merge":
+                raise ValueError("fine_k is for method merge; method kmeans clusters once, into k")
+            top = self.k or min(self.k_candidates)
+            if self.fine_k <= top:
+                what = f"k {self.k}" if self.k else f"the least k candidate {top}"
+                raise ValueError(f"fine_k {self.fine_k} must be larger than {what}: fine clusters merge into skills")
+        return self
 
     @model_validator(mode="after")
     def _one_way(self) -> SkillsParams:

@@ -146,11 +146,23 @@ class SkillEntry(Output):
     centroid: list[float] | None = None
 
 
+class FineCluster(Output):
+    """One fine k-means cluster of skills.json (method merge): its size and the skill it was merged into."""
+
+    id: int
+    documents: int
+    skill: int
+
+
 class SkillsDoc(Output):
-    """skills.json: labels, sizes, examples and centroids of a skills stage's skills."""
+    """skills.json: labels, sizes, examples and centroids of a skills stage's skills; with method merge also
+    the fine clusters and the merge tree over them (a scipy linkage matrix: the two ids merged, the merge
+    height, the fine clusters below; ids >= the number of fine clusters name earlier merges)."""
 
     fingerprint: str
     skills: list[SkillEntry]
+    fine: list[FineCluster] | None = None
+    tree: list[list[float]] | None = None
 
 
 class Agreement(Output):
@@ -160,6 +172,7 @@ class Agreement(Output):
     purity: float
     nmi: float
     table: dict[str, dict[str, int]]
+    ari: float | None = None
 
 
 class SemDedup(Output):
@@ -172,7 +185,7 @@ class SkillsSummary(Output):
     stage: Literal["skills"] = "skills"
     run: str
     fingerprint: str
-    method: Literal["kmeans", "group_by"]
+    method: Literal["kmeans", "merge", "group_by"]
     params: SkillsParams
     embed: EmbedParams
     model_id: str
@@ -185,6 +198,8 @@ class SkillsSummary(Output):
     k: int
     k_silhouette: dict[str, float]
     sizes: list[int]
+    fine_k: int | None = None
+    k_gap: dict[str, float] = {}
     semdedup: SemDedup
     counts_add_up: bool
     agreement: Agreement | None

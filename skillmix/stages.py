@@ -120,14 +120,22 @@ def dedup(
 @app.command(rich_help_panel=PANEL)
 def skills(
     run: RunOpt,
-    k: Annotated[str, typer.Option("--k", help="number of skills, or auto: the best silhouette among "
-                                   "--k-candidates")] = "auto",
+    k: Annotated[str, typer.Option("--k", help="number of skills, or auto: method merge cuts the merge tree at its "
+                                   "largest gap, kmeans takes the best silhouette, among --k-candidates")] = "auto",
     k_candidates: Annotated[str, option(SkillsParams, "k_candidates")] = listed(default(SkillsParams, "k_candidates")),
+    method: Annotated[str, option(SkillsParams, "method")] = default(SkillsParams, "method"),
+    fine_k: Annotated[int | None, option(SkillsParams, "fine_k")] = default(SkillsParams, "fine_k"),
+    lexical_weight: Annotated[float, option(SkillsParams, "lexical_weight")] = default(SkillsParams,
+                                                                                       "lexical_weight"),
+    format_weight: Annotated[float, option(SkillsParams, "format_weight")] = default(SkillsParams, "format_weight"),
     group_by: Annotated[str | None, option(SkillsParams, "group_by")] = default(SkillsParams, "group_by"),
     model: Annotated[str, option(EmbedParams, "model")] = default(EmbedParams, "model"),
     max_seq_length: Annotated[int | None, option(EmbedParams, "max_seq_length")] = default(EmbedParams,
                                                                                              "max_seq_length"),
+    backend: Annotated[str, option(EmbedParams, "backend")] = default(EmbedParams, "backend"),
     precision: Annotated[str, option(EmbedParams, "precision")] = default(EmbedParams, "precision"),
+    pooling: Annotated[str, option(EmbedParams, "pooling")] = default(EmbedParams, "pooling"),
+    max_chunks: Annotated[int, option(EmbedParams, "max_chunks")] = default(EmbedParams, "max_chunks"),
     device: Annotated[str, option(EmbedParams, "device")] = default(EmbedParams, "device"),
     batch_size: Annotated[int, option(EmbedParams, "batch_size")] = default(EmbedParams, "batch_size"),
     semdedup_eps: Annotated[float | None, option(SkillsParams, "semdedup_eps")] = default(SkillsParams,
@@ -139,16 +147,20 @@ def skills(
     workers: WorkersOpt = None,
 ) -> None:  # fmt: skip
     """Embed RUN's kept documents and group them into skills -> RUN/attributes/skills/, skills.json, report."""
-    from tasks.skills import encoder
+    from tasks.skills import backends, encoder
 
     n = skills_k(k)
     candidates = integers(k_candidates, "--k-candidates", "skills")
-    embed = validated("embedding", lambda: EmbedParams(model=model, max_seq_length=max_seq_length, precision=precision,
+    embed = validated("embedding", lambda: EmbedParams(model=model, max_seq_length=max_seq_length, backend=backend,
+                                                       precision=precision, pooling=pooling, max_chunks=max_chunks,
                                                        device=device, batch_size=batch_size))  # fmt: skip
     params = validated("skills", lambda: SkillsParams(
-        k=n, k_candidates=candidates, group_by=group_by or None, seed=seed, semdedup_eps=semdedup_eps,
-        label_field=label_field or None))  # fmt: skip
+        method=method, k=n, k_candidates=candidates, fine_k=fine_k, lexical_weight=lexical_weight,
+        format_weight=format_weight,
+        group_by=group_by or None, seed=seed, semdedup_eps=semdedup_eps, label_field=label_field or None))  # fmt: skip
     checked(encoder.model_path, embed.model)  # a missing model fails before Prefect or Dask start
+    if embed.backend != "torch":
+        checked(backends.require, embed.backend)  # and a backend whose package is missing
     from flows.runtime import task_runner
     from flows.skills import skills as skills_flow
     from tasks.common import catalog
@@ -161,7 +173,8 @@ def skills(
     s = catalog.summary(ref)
     show.section(console, sections.skills(s, catalog.skill_entries(ref)))
     console.print(f"report:     {catalog.report(run, 'skills')}/ (summary.json, skills.json, skills_map.png, "
-                  "skill_sizes.png" + (", skills_vs_label.png)" if s.agreement else ")"))  # fmt: skip
+                  "skill_sizes.png" + (", skills_vs_label.png" if s.agreement else "")
+                  + (", skills_tree.png)" if s.fine_k else ")"))  # fmt: skip
 
 
 @app.command(rich_help_panel=PANEL)

@@ -130,12 +130,28 @@ def test_skills_prints_the_skills_table_and_agreement(planted, tmp_path):
         (["--k", "1"], "k: Input should be greater than or equal to 2"),
         (["--k", "3", "--group-by", "source"], "give k or group_by, not both"),
         (["--model", "/no/such/model"], "'/no/such/model' is not a local sentence-transformers directory"),
-        (["--precision", "fp8"], "precision: Input should be 'fp32' or 'bf16'"),
+        (["--precision", "fp8"], "precision: Input should be 'fp32', 'bf16' or 'int8'"),
+        (["--fine-k", "6", "--k", "8"], "fine_k 6 must be larger than k 8: fine clusters merge into skills"),
+        (["--fine-k", "50", "--method", "kmeans"], "fine_k is for method merge"),
+        (["--backend", "openvino", "--precision", "int8"], "precision int8 runs on backend onnx, not openvino"),
+        (["--backend", "tensorrt"], "backend: Input should be 'torch', 'onnx' or 'openvino'"),
+        (["--pooling", "mean"], "pooling: Input should be 'first' or 'chunks'"),
+        (["--format-weight", "-1"], "format_weight: Input should be greater than or equal to 0"),
     ],
 )
 def test_skills_option_errors_are_named(tmp_path, args, message):
     res = runner.invoke(app, ["skills", "--run", str(tmp_path), *args])
     assert res.exit_code == 2 and message in " ".join(res.output.split()), res.output
+
+
+def test_a_backend_whose_package_is_missing_is_refused_before_anything_runs(tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "openvino" else real(name, *a))
+    res = runner.invoke(app, ["skills", "--run", str(tmp_path / "run")])  # the default backend
+    assert res.exit_code == 2 and "--backend openvino needs the package openvino" in " ".join(res.output.split())
+    assert not (tmp_path / "run").exists()  # refused before Prefect, Dask or any embedding
 
 
 def test_verify_exits_1_naming_the_problem(tmp_path):

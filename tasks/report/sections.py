@@ -119,11 +119,25 @@ def dedup(s: DedupSummary) -> Section:
 
 
 def skills(s: SkillsSummary, entries: list[SkillEntry]) -> Section:
+    e = s.embed
+    if e.pooling == "chunks":
+        seen = f"> {e.max_chunks} windows of {s.max_seq_length} word pieces: {e.max_chunks} windows spread over them"
+    else:
+        seen = f"> {s.max_seq_length} word pieces, embedded from their beginning"
     sec = Section("skills", f"skills {s.fingerprint} ({s.method})", facts=[
         ("skills", s.k), ("documents", s.documents_in),
-        ("embeddings", f"{s.embedded:,} computed now, {s.reused:,} reused"),
-        ("longer than the model's window", f"{s.truncated_share:.0%} of documents (> {s.max_seq_length} word pieces, "
-                                           "embedded from their beginning)")])  # fmt: skip
+        ("embeddings", f"{s.embedded:,} computed now, {s.reused:,} reused ({e.backend} {e.precision}, "
+                       f"pooling {e.pooling})"),
+        ("longer than the model's window", f"{s.truncated_share:.0%} of documents ({seen})")])  # fmt: skip
+    if s.fine_k:
+        gaps = sorted(s.k_gap.items(), key=lambda kv: -kv[1])[:3]
+        how = "given" if not s.k_gap else "at the largest gap in merge heights (" + ", ".join(
+            f"k={k}: x{v:.2f}" for k, v in gaps) + ")"  # fmt: skip
+        sec.facts.append(("fine clusters", f"{s.fine_k} merged into {s.k} skills, k {how}"))
+    p = s.params
+    if p.lexical_weight or p.format_weight:
+        sec.facts.append(("beside the embedding", f"lexical vectors x{p.lexical_weight:g}, format statistics "
+                                                  f"x{p.format_weight:g}"))  # fmt: skip
     if s.k_silhouette:
         scores = sorted(s.k_silhouette.items(), key=lambda kv: int(kv[0]))
         sec.facts.append(("k chosen by silhouette", ", ".join(f"k={k}: {v:.3f}" for k, v in scores)))
@@ -131,7 +145,8 @@ def skills(s: SkillsSummary, entries: list[SkillEntry]) -> Section:
         d = s.semdedup
         sec.facts.append(("SemDeDup", f"at cosine >= {1 - d.eps:.3f}: {d.dropped:,} dropped, {d.kept:,} kept"))
     if a := s.agreement:
-        sec.facts.append((f"against {a.field}", f"purity {a.purity:.3f}, NMI {a.nmi:.3f}"))
+        ari = f", ARI {a.ari:.3f}" if a.ari is not None else ""
+        sec.facts.append((f"against {a.field}", f"purity {a.purity:.3f}, NMI {a.nmi:.3f}{ari}"))
     sec.facts += [("counts add up", s.counts_add_up), ("attributes", s.attributes)]
     rows = [[k.id, k.label, k.documents, f"{k.share:.1%}"] for k in entries]
     rows.append(["", "total", sum(k.documents for k in entries), ""])

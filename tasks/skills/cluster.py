@@ -1,4 +1,5 @@
-"""Documents into k skills: k-means on a sample, every document assigned; k by silhouette; c-TF-IDF labels.
+"""Documents into k skills: k-means on a sample, every document assigned; or fine clusters merged by
+size-weighted Ward with k at the largest gap in merge heights; k by silhouette for flat k-means; c-TF-IDF labels.
 
 Pure: arrays and strings in, arrays and dicts out (scikit-learn). Scaling past memory: the centroids
 are fit on a uniform sample (at most `max_fit` vectors, chosen by the seed) and every document is then
@@ -14,7 +15,12 @@ from __future__ import annotations
 import numpy as np
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.metrics import normalized_mutual_info_score, pairwise_distances_argmin, silhouette_score
+from sklearn.metrics import (
+    adjusted_rand_score,
+    normalized_mutual_info_score,
+    pairwise_distances_argmin,
+    silhouette_score,
+)
 
 K_CANDIDATES = (4, 6, 8, 12, 16, 24, 32)
 
@@ -58,6 +64,81 @@ def choose_k(x: np.ndarray, seed: int, candidates: tuple[int, ...] = K_CANDIDATE
     return max(scores, key=scores.__getitem__), scores
 
 
+def fine_k(n: int, top: int) -> int:
+    """Fine clusters for n documents: sqrt(n), at least twice the largest skill count tried, at most 1,000
+    (CLIMB's fine level), never more than n."""
+    return int(min(n, max(2 * top, min(1000, round(np.sqrt(n))))))
+
+
+def merge(centroids: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Size-weighted Ward merge of fine clusters: a scipy linkage matrix (m - 1, 4) over the m fine clusters.
+
+    Each step merges the pair with the least increase in within-cluster sum of squares,
+    n_a n_b / (n_a + n_b) |c_a - c_b|^2, where c is the size-weighted mean of the merged fine centroids;
+    the height is sqrt(2 * increase), as scipy's Ward reports it, and never decreases (Ward is reducible).
+    scipy's own Ward treats every row as one point, so it cannot weigh a fine cluster by its documents."""
+    m = len(centroids)
+    if m < 2:
+        return np.empty((0, 4))
+    c = centroids.astype(np.float64).copy()
+    n = np.maximum(sizes.astype(np.float64), 1e-9)
+    ids = np.arange(m)  # linkage id of each active slot
+    leaves = np.ones(m, np.int64)  # fine clusters under each active slot (the linkage's 4th column)
+    active = np.ones(m, bool)
+    sq = (c * c).sum(1)
+    weight = n[:, None] * n[None, :] / (n[:, None] + n[None, :])
+    cost = np.maximum(sq[:, None] + sq[None, :] - 2 * c @ c.T, 0) * weight
+    np.fill_diagonal(cost, np.inf)
+    tree = np.empty((m - 1, 4))
+    for step in range(m - 1):
+        a, b = np.unravel_index(np.argmin(cost), cost.shape)
+        a, b = min(a, b), max(a, b)
+        tree[step] = (min(ids[a], ids[b]), max(ids[a], ids[b]), np.sqrt(2 * cost[a, b]), leaves[a] + leaves[b])
+        c[a] = (n[a] * c[a] + n[b] * c[b]) / (n[a] + n[b])
+        n[a] += n[b]
+        leaves[a] += leaves[b]
+        ids[a], active[b] = m + step, False
+        cost[b, :] = cost[:, b] = np.inf
+        d = np.maximum(((c - c[a]) ** 2).sum(1), 0) * (n * n[a] / (n + n[a]))
+        d[~active] = np.inf
+        d[a] = np.inf
+        cost[a, :] = cost[:, a] = d
+    return tree
+
+
+def cut(tree: np.ndarray, m: int, k: int) -> np.ndarray:
+    """(m,) int32: each fine cluster's skill when the merge tree is cut into k groups; skills numbered by
+    their smallest fine cluster, so the numbering is stable."""
+    parent = np.arange(2 * m - 1)
+    for step in range(m - k):  # apply the first m - k merges
+        a, b = int(tree[step, 0]), int(tree[step, 1])
+        parent[a] = parent[b] = m + step
+    root = np.arange(m)
+    for i in range(m):
+        r = i
+        while parent[r] != r:
+            r = parent[r]
+        root[i] = r
+    _, first = np.unique(root, return_index=True)
+    order = {r: j for j, r in enumerate(root[np.sort(first)])}
+    return np.fromiter((order[r] for r in root), np.int32, m)
+
+
+def choose_k_gap(tree: np.ndarray, candidates: tuple[int, ...]) -> tuple[int, dict[int, float]]:
+    """(k, gap per k): every k from the smallest to the largest candidate is scored by how much higher the
+    next merge (k -> k - 1 groups) is than the one that made k groups; the largest gap wins. Unlike a
+    silhouette that keeps rising with k, a gap is as likely at few groups as at many."""
+    m = len(tree) + 1
+    h = tree[:, 2]
+    scores = {}
+    for k in range(max(2, min(candidates)), min(max(candidates), m - 1) + 1):
+        below, above = h[m - k - 1], h[m - k]  # merge that made k groups, merge to k - 1 groups
+        scores[k] = float(above / max(below, 1e-12))
+    if not scores:
+        raise ValueError(f"{m} fine clusters are too few to choose among k = {candidates}")
+    return max(scores, key=scores.__getitem__), scores
+
+
 def ctfidf_labels(texts: list[str], skills: np.ndarray, top_n: int = 5) -> dict[int, list[str]]:
     """Each skill's `top_n` most distinctive terms (alphabetic words of 3+ letters, English stop words out)."""
     ids = sorted(set(skills.tolist()))
@@ -87,7 +168,8 @@ def agreement(skills: np.ndarray, truth: list[str]) -> dict[str, float]:
     for key, c in zip(np.unique(pairs), counts, strict=True):
         s = key.split("\x00")[0]
         majority[s] = max(majority.get(s, 0), int(c))
-    return {"purity": sum(majority.values()) / len(truth), "nmi": float(normalized_mutual_info_score(truth, skills))}
+    return {"purity": sum(majority.values()) / len(truth), "nmi": float(normalized_mutual_info_score(truth, skills)),
+            "ari": float(adjusted_rand_score(truth, skills))}  # fmt: skip
 
 
 def semantic_duplicates(x: np.ndarray, eps: float, max_block: int = 1 << 24) -> np.ndarray:

@@ -30,7 +30,7 @@ from tasks.common.errors import InputError
 from tasks.common.progress import ProgressFile
 from tasks.common.text import excerpt
 from tasks.dedup import exact
-from tasks.skills import cluster, encoder
+from tasks.skills import backends, cluster, encoder, formats, lexical
 from tasks.skills import summary as ssummary
 
 LABEL_SAMPLE = 20_000  # documents whose text labels the skills (c-TF-IDF) and gives the examples
@@ -44,12 +44,23 @@ def plan(run: str, dedup: DedupRef, embed: EmbedParams, params: SkillsParams) ->
     if [p.name for p in docs.partitions] != [p.name for p in attrs.partitions]:
         raise InputError(f"{attrs.uri} was computed for other documents than {docs.uri}; rerun `skillmix dedup`")
     model_id = encoder.identity(embed.model)  # a missing model fails here, before any work
+    if embed.backend != "torch":
+        backends.require(embed.backend)  # a missing package is named here, before any work
     efp = embed.fingerprint(model_id)
     fp = params.fingerprint(efp, dedup.fingerprint)
     p = SkillsPlan(**catalog.places(run, "skills", fp), dedup=dedup, model_id=model_id, embed_fingerprint=efp,
                    embeddings=catalog.embeddings(run, efp, dedup.fingerprint),
                    embeddings_root=catalog.embeddings_root(run, efp))  # fmt: skip
-    return p.model_copy(update={"done": io.committed(p.out) is not None})
+    p = p.model_copy(update={"done": io.committed(p.out) is not None})
+    if embed.backend != "torch" and not p.done and not _all_embedded(p):
+        backends.ensure_export(encoder.model_path(embed.model), embed.backend, embed.precision)  # once, here
+    return p
+
+
+def _all_embedded(p: SkillsPlan) -> bool:
+    """Whether every partition's embeddings are committed (then nothing needs the exported model)."""
+    return all(io.committed(io.join(p.embeddings, f"part-{k:05d}")) is not None
+               for k in range(len(p.documents.partitions)))  # fmt: skip
 
 
 def embed_partition(p: SkillsPlan, k: int, embed: EmbedParams) -> PartitionRef:
@@ -91,11 +102,13 @@ def _embeddings(p: SkillsPlan, k: int, kept: pa.Table, embed: EmbedParams) -> tu
         vectors[hit], tokens[hit] = old_vectors[at[hit]], old_tokens[at[hit]]
     if todo.size:
         progress = ProgressFile(_progress_uri(p, k), len(texts), f"part {k}", "docs")
-        encoder.use_threads(_threads(len(p.documents.partitions)))
-        model = encoder.load(embed.model, embed.device)
+        threads = _threads(len(p.documents.partitions))
+        encoder.use_threads(threads)
+        model = encoder.load(embed.model, embed.device, embed.backend, embed.precision, threads)
         new, new_tokens = encoder.encode([texts[i] for i in todo], model, embed.batch_size, embed.chunk,
                                          embed.precision, embed.max_seq_length,
-                                         on_progress=lambda n: progress.update(hit.size + n))  # fmt: skip
+                                         on_progress=lambda n: progress.update(hit.size + n),
+                                         pooling=embed.pooling, max_chunks=embed.max_chunks)  # fmt: skip
         if vectors is None:
             vectors = np.zeros((len(texts), new.shape[1]), np.float32)
         vectors[todo], tokens[todo] = new, new_tokens
@@ -155,13 +168,13 @@ def resolve(p: SkillsPlan, refs: list[PartitionRef], embed: EmbedParams, params:
         raise InputError(f"{p.run}: {n} kept documents; skills need at least 2")
     offsets = np.concatenate([[0], np.cumsum([r.num_rows for r in refs])]).astype(np.int64)
     k_scores: dict[int, float] = {}
+    fine: dict | None = None
     if params.group_by:
         skills, names = cluster.groups(_field(p, params.group_by, required=True))
-        centroids = _group_means(refs, skills, len(names))
     else:
-        xs = views.embedding_rows(refs, cluster.sample(n, params.max_fit, params.seed))
-        k, k_scores = (params.k, {}) if params.k else cluster.choose_k(xs, params.seed, params.k_candidates)
-        centroids, skills, names = cluster.fit(xs, k, params.seed), None, []
+        skills, k_scores, fine = _cluster(p, refs, n, params)
+        names = []
+    centroids = _group_means(refs, skills, int(skills.max()) + 1 if not names else len(names))
     unit = centroids / np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
     ids, skills, distance, tokens = _assign(refs, unit, skills)
     dup_of = _semdedup(p, refs, skills, len(unit), params.semdedup_eps) if params.semdedup_eps else None
@@ -171,15 +184,17 @@ def resolve(p: SkillsPlan, refs: list[PartitionRef], embed: EmbedParams, params:
     sizes_by_skill = np.bincount(skills, minlength=len(unit))
     entries = ssummary.skill_entries(names, terms, sizes_by_skill, np.bincount(skills, tokens, len(unit)),
                                      examples, unit)  # fmt: skip
-    io.write_json(io.join(p.out, "skills.json"), SkillsDoc(fingerprint=p.fingerprint, skills=entries).model_dump())
+    doc = SkillsDoc(fingerprint=p.fingerprint, skills=entries, **(fine or {}))
+    io.write_json(io.join(p.out, "skills.json"), doc.model_dump(exclude_none=True))
     map_idx = cluster.sample(n, MAP_POINTS, params.seed)
     xy = cluster.project_2d(views.embedding_rows(refs, map_idx), params.seed)
     max_seq = embed.max_seq_length or encoder.default_max_seq_length(embed.model)
     dedup_kept = catalog.load(p.dedup.uri, DedupMarker).summary.kept
     report = ssummary.build(p, embed, params, refs=_embed_work(p, refs), skills=entries,
                             rows_written=sum(part["num_rows"] for part in parts), dedup_kept=dedup_kept,
-                            k_scores=k_scores, semdedup_dropped=int((dup_of >= 0).sum()) if dup_of is not None else 0,
-                            truncated=float((tokens > max_seq).mean()), max_seq_length=max_seq,
+                            k_scores=k_scores, fine_k=len(fine["fine"]) if fine else None,
+                            semdedup_dropped=int((dup_of >= 0).sum()) if dup_of is not None else 0,
+                            truncated=float((tokens > _seen(embed, max_seq)).mean()), max_seq_length=max_seq,
                             agreement=_agreement(p, skills, params), seconds=seconds, versions=_versions())  # fmt: skip
     io.write_arrays(io.join(p.out, "map.npz"), xy=xy, skill=skills[map_idx])
     embedded = [{"name": f"{r.uri.rstrip('/').rsplit('/', 2)[-2]}/embeddings.parquet", "num_rows": r.num_rows}
@@ -189,6 +204,85 @@ def resolve(p: SkillsPlan, refs: list[PartitionRef], embed: EmbedParams, params:
     io.commit(p.out, marker.model_dump())
     io.remove(p.work)
     return marker
+
+
+def _cluster(p: SkillsPlan, refs: list[PartitionRef], n: int,
+             params: SkillsParams) -> tuple[np.ndarray, dict[int, float], dict | None]:  # fmt: skip
+    """(skill of every kept document, k's scores, skills.json's fine clusters and merge tree or None).
+
+    Centroids are fit on a uniform sample of the vectors (embeddings, plus the weighted lexical vectors and
+    format statistics when their weights are > 0); every document then goes to its nearest centroid.
+    Method merge: many fine clusters, merged by size-weighted Ward, cut at k (given, or where the merge
+    heights jump most)."""
+    pos = cluster.sample(n, params.max_fit, params.seed)
+    extra = _extra_columns(p, params, pos)
+    xs = views.embedding_rows(refs, pos)
+    xs = np.hstack([xs, extra[pos]]) if extra is not None else xs
+    if params.method == "kmeans":
+        k, scores = (params.k, {}) if params.k else cluster.choose_k(xs, params.seed, params.k_candidates)
+        return _nearest(refs, cluster.fit(xs, k, params.seed), extra), scores, None
+    m = params.fine_k or cluster.fine_k(n, params.k or max(params.k_candidates))
+    if params.k is not None and params.k >= m:
+        raise InputError(f"{n:,} documents make {m} fine clusters, too few to merge into {params.k} skills: "
+                         "lower --k or raise --fine-k")  # fmt: skip
+    fine_of = _nearest(refs, cluster.fit(xs, m, params.seed), extra)
+    sizes = np.bincount(fine_of, minlength=m)
+    tree = cluster.merge(_fine_means(refs, fine_of, m, extra), sizes)
+    k, scores = (params.k, {}) if params.k else cluster.choose_k_gap(tree, params.k_candidates)
+    parent = cluster.cut(tree, m, k)
+    fine = [{"id": i, "documents": int(sizes[i]), "skill": int(parent[i])} for i in range(m)]
+    return parent[fine_of], scores, {"fine": fine, "tree": [[round(float(v), 6) for v in row] for row in tree]}
+
+
+def _fine_means(refs: list[PartitionRef], fine_of: np.ndarray, m: int, extra: np.ndarray | None) -> np.ndarray:
+    """(m, dim) mean vector of each fine cluster's documents (what Ward merges, weighted by size)."""
+    sums, lo = None, 0
+    for ref in refs:
+        x = views.embeddings(ref)[1]
+        x = np.hstack([x, extra[lo : lo + len(x)]]) if extra is not None else x
+        if len(x):
+            sums = np.zeros((m, x.shape[1]), np.float64) if sums is None else sums
+            np.add.at(sums, fine_of[lo : lo + len(x)], x)
+        lo += len(x)
+    return sums / np.maximum(np.bincount(fine_of, minlength=m), 1)[:, None]
+
+
+def _nearest(refs: list[PartitionRef], centroids: np.ndarray, extra: np.ndarray | None) -> np.ndarray:
+    """(n,) int32: every kept document's nearest centroid, partition by partition."""
+    out, lo = [], 0
+    for ref in refs:
+        x = views.embeddings(ref)[1]
+        x = np.hstack([x, extra[lo : lo + len(x)]]) if extra is not None else x
+        out.append(cluster.assign(x, centroids) if len(x) else np.empty(0, np.int32))
+        lo += len(x)
+    return np.concatenate(out)
+
+
+def _extra_columns(p: SkillsPlan, params: SkillsParams, pos: np.ndarray) -> np.ndarray | None:
+    """(n, d) float32 columns to append to every kept document's embedding, or None: its lexical vector
+    (TF-IDF + SVD fitted on the documents at `pos`) times `lexical_weight`, and its 12 format statistics,
+    z-scored over all documents, scaled to `format_weight`."""
+    if not params.lexical_weight and not params.format_weight:
+        return None
+    model = lexical.fit(_kept_column(p, ["text"], pos)["text"].to_pylist(), seed=params.seed) \
+        if params.lexical_weight else None  # fmt: skip
+    words, stats = [], []
+    for doc_part, dedup_part in zip(p.documents.partitions, p.dedup.attributes.partitions, strict=True):
+        texts = views.kept(doc_part, dedup_part, ["text"])["text"].to_pylist()
+        if model is not None:
+            words.append(lexical.transform(texts, model, params.lexical_weight))
+        if params.format_weight:
+            stats.append(formats.stats(texts))
+    cols = [np.concatenate(words)] if words else []
+    if stats:
+        f = np.concatenate(stats)
+        cols.append(formats.standardise(f, f.mean(axis=0), f.std(axis=0), params.format_weight))
+    return np.hstack(cols)
+
+
+def _seen(embed: EmbedParams, max_seq: int) -> int:
+    """Word pieces of a document the embedding covers: the first window, or every window up to max_chunks."""
+    return max_seq if embed.pooling == "first" else embed.max_chunks * (max_seq - 2) + 2
 
 
 def _group_means(refs: list[PartitionRef], skills: np.ndarray, k: int) -> np.ndarray:
@@ -356,6 +450,8 @@ def write_report(p: SkillsPlan, summary: SkillsSummary) -> list[str]:
                "skill_sizes.png": ssummary.sizes_figure(doc.skills)}  # fmt: skip
     if a := summary.agreement:
         figures["skills_vs_label.png"] = ssummary.agreement_figure(a.table, a.field, a.purity, a.nmi)
+    if doc.tree:
+        figures["skills_tree.png"] = ssummary.tree_figure(np.asarray(doc.tree), doc.fine, names)
     for name, png in figures.items():
         io.write_bytes(io.join(p.report, name), png)
     return sorted(figures)

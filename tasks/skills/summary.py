@@ -32,14 +32,16 @@ def label(terms: list[str], fallback: str) -> str:
 
 def markdown(s: SkillsSummary, skills: list[SkillEntry]) -> str:
     """The Prefect artifact: counts, agreement with the label field, and one row per skill."""
+    how = f"{s.fine_k} fine clusters merged" if s.fine_k else s.method
     lines = [f"# Skills {s.fingerprint} of `{s.run}`", "",
-             f"{s.documents_in:,} kept documents -> {len(skills)} skills ({s.method}); "
+             f"{s.documents_in:,} kept documents -> {len(skills)} skills ({how}); "
              f"embeddings: {s.embedded:,} new, {s.reused:,} reused; "
              f"{s.truncated_share:.1%} truncated at {s.max_seq_length} word pieces."]  # fmt: skip
     if s.semdedup.eps is not None:
         lines.append(f"SemDeDup (cosine >= {1 - s.semdedup.eps:.3f}): {s.semdedup.dropped:,} dropped.")
     if a := s.agreement:
-        lines.append(f"Against `{a.field}`: purity {a.purity:.3f}, NMI {a.nmi:.3f}.")
+        ari = f", ARI {a.ari:.3f}" if a.ari is not None else ""
+        lines.append(f"Against `{a.field}`: purity {a.purity:.3f}, NMI {a.nmi:.3f}{ari}.")
     lines += ["", "| skill | label | documents | share | example |", "|---:|---|---:|---:|---|"]
     for k in skills:
         ex = k.examples[0].text[:80].replace("|", "\\|").replace("\n", " ") if k.examples else ""
@@ -98,20 +100,76 @@ def agreement_figure(table: dict[str, dict[str, int]], field: str, purity: float
     return plots.png(fig)
 
 
+def tree_figure(tree: np.ndarray, fine: list, names: list[str]) -> bytes:
+    """PNG: the merge tree of the fine clusters (leaves sized by documents), coloured by the skill each was
+    merged into, with the cut that made the skills."""
+    from scipy.cluster.hierarchy import dendrogram
+
+    plt = plots.pyplot()
+    k = len(names)
+    m = len(fine)
+    cmap = plt.get_cmap("tab20")
+    colors = [cmap(j) for j in (*range(0, 20, 2), *range(1, 20, 2))]
+    skill_of = [f.skill for f in fine]
+    hex_of = [_hex(colors[s % 20]) for s in range(k)]
+
+    def link_color(node: int) -> str:  # a merge inside one skill takes its colour; above the cut, grey
+        leaves = _leaves(tree, m, node)
+        own = {skill_of[i] for i in leaves}
+        return hex_of[own.pop()] if len(own) == 1 else "#999999"
+
+    fig, ax = plt.subplots(figsize=(12, 6))
+    p = 80 if m > 80 else m
+    drawn = dendrogram(tree, ax=ax, truncate_mode="lastp" if m > 80 else None, p=p, link_color_func=link_color,
+                       labels=[f"{fine[i].documents}" for i in range(m)] if m <= 80 else None,
+                       leaf_font_size=7, no_labels=m > 80)  # fmt: skip
+    if m <= 80:  # each leaf's size in its skill's colour (a skill of one fine cluster has no link to colour)
+        for tick, leaf in zip(ax.get_xticklabels(), drawn["leaves"], strict=True):
+            tick.set_color(hex_of[skill_of[leaf]])
+        ax.set_xlabel("fine clusters (documents in each)")
+    else:
+        ax.set_xlabel(f"the last {p} merges' subtrees")
+    if m - k - 1 >= 0 and k >= 2:
+        ax.axhline((tree[m - k - 1, 2] + tree[m - k, 2]) / 2, color="black", ls="--", lw=0.8)
+    handles = [plt.Line2D([], [], color=hex_of[i], lw=3, label=f"{i}: {n}"[:40]) for i, n in enumerate(names)]
+    ax.legend(handles=handles, fontsize=7, loc="upper right")
+    ax.set_ylabel("Ward merge height")
+    ax.set_title(f"{m} fine clusters merged into {k} skills (dashed: the cut)")
+    return plots.png(fig)
+
+
+def _hex(rgba: tuple) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*(round(255 * v) for v in rgba[:3]))
+
+
+def _leaves(tree: np.ndarray, m: int, node: int) -> list[int]:
+    """Fine clusters under linkage node `node` (a leaf id < m is itself)."""
+    stack, out = [node], []
+    while stack:
+        j = stack.pop()
+        if j < m:
+            out.append(j)
+        else:
+            a, b = tree[j - m, :2]
+            stack += [int(a), int(b)]
+    return out
+
+
 def build(p, embed, params, refs: list[dict], skills: list[SkillEntry], rows_written: int, dedup_kept: int,
-          k_scores: dict[int, float], semdedup_dropped: int, truncated: float, max_seq_length: int,
+          k_scores: dict[int, float], fine_k: int | None, semdedup_dropped: int, truncated: float, max_seq_length: int,
           agreement: dict | None, seconds: float, versions: dict) -> SkillsSummary:  # fmt: skip
     """The stage's summary (`refs`: what each embedding task did in this run; `rows_written`: rows of the skills
     attribute partitions; `dedup_kept`: what dedup kept, which must be all of them)."""
     n = dedup_kept
     reused = sum(m.get("reused", 0) for m in refs)
     return SkillsSummary.model_validate({
-        "run": p.run, "fingerprint": p.fingerprint, "method": "group_by" if params.group_by else "kmeans",
+        "run": p.run, "fingerprint": p.fingerprint, "method": "group_by" if params.group_by else params.method,
         "params": params, "embed": embed, "model_id": p.model_id, "embed_fingerprint": p.embed_fingerprint,
         "documents_in": n, "embedded": n - reused, "reused": reused,
         "max_seq_length": max_seq_length, "truncated_share": round(truncated, 6), "k": len(skills),
-        "k_silhouette": {str(k): round(v, 6) for k, v in k_scores.items()},
-        "sizes": [k.documents for k in skills],
+        "k_silhouette": {str(k): round(v, 6) for k, v in k_scores.items()} if fine_k is None else {},
+        "k_gap": {str(k): round(v, 6) for k, v in k_scores.items()} if fine_k is not None else {},
+        "fine_k": fine_k, "sizes": [k.documents for k in skills],
         "semdedup": {"eps": params.semdedup_eps, "dropped": semdedup_dropped, "kept": n - semdedup_dropped},
         "counts_add_up": n == rows_written == sum(k.documents for k in skills) and 0 <= semdedup_dropped <= n,
         "agreement": agreement, "seconds": round(seconds, 2), "versions": versions,

@@ -70,6 +70,20 @@ def test_same_seed_same_skills_and_a_rerun_recomputes_nothing(tmp_path):
     assert other_k.embedded == 0 and other_k.reused == 24  # a new k embeds nothing
 
 
+def test_new_merge_settings_embed_nothing_and_skills_json_keeps_the_fine_clusters_and_tree(tmp_path):
+    run = tmp_path / "run"
+    first = curate(tmp_path, corpus(10, seed=4), run)  # defaults: fine clusters merged, k at the largest gap
+    assert first.method == "merge" and first.embedded == 30 and first.fine_k == 30 and first.k_gap  # min(n, 2 x 16)
+    doc = json.loads((run / "attributes" / "skills" / first.fingerprint / "skills.json").read_text())
+    assert len(doc["fine"]) == 30 and len(doc["tree"]) == 29 and sum(f["documents"] for f in doc["fine"]) == 30
+    assert {f["skill"] for f in doc["fine"]} == set(range(first.k))
+    assert (run / "report" / "skills" / "skills_tree.png").read_bytes()[:4] == b"\x89PNG"
+    for params in (SkillsParams(k=3, fine_k=12), SkillsParams(k=3, format_weight=0.5, lexical_weight=1.0)):
+        again = skilled(run, params)
+        assert again.embedded == 0 and again.reused == 30 and again.counts_add_up and again.k == 3
+        assert again.agreement.nmi == pytest.approx(1.0)  # the three planted topics
+
+
 def test_a_grown_corpus_embeds_only_the_new_documents(tmp_path):
     run = tmp_path / "run"
     first = curate(tmp_path, corpus(6, seed=3), run, k=3)
