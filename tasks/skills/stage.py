@@ -52,8 +52,9 @@ def plan(run: str, dedup: DedupRef, embed: EmbedParams, params: SkillsParams) ->
                    embeddings=catalog.embeddings(run, efp, dedup.fingerprint),
                    embeddings_root=catalog.embeddings_root(run, efp))  # fmt: skip
     p = p.model_copy(update={"done": io.committed(p.out) is not None})
-    if embed.backend != "torch" and not p.done and not _all_embedded(p):
-        backends.ensure_export(encoder.model_path(embed.model), embed.backend, embed.precision)  # once, here
+    if embed.backend != "torch" and not p.done and not _all_embedded(p):  # once, here, not in every task
+        path, made = backends.ensure_export(encoder.model_path(embed.model), embed.backend, embed.precision)
+        p = p.model_copy(update={"export": str(path), "exported_now": made})
     return p
 
 
