@@ -26,7 +26,8 @@ def skills(run: str, dedup: DedupRef, embed: EmbedParams = EmbedParams(),
         print(f"skills: already committed with these documents, model and params: {plan.out}")
         return advance_latest(ref)
     if plan.export:
-        print(f"skills: {embed.backend} model {'exported now to' if plan.exported_now else 'reused from'} {plan.export}")
+        how = "exported now to" if plan.exported_now else "reused from"
+        print(f"skills: {embed.backend} model {how} {plan.export}")
     parts = range(len(plan.documents.partitions))
     refs = tracked(embed_partition.map(unmapped(plan), parts, unmapped(embed)), "skills")
     ref = cluster_skills(plan, refs, embed, params, time.monotonic() - start)
