@@ -231,7 +231,13 @@ def _kept_texts(run: str, n: int, seed: int) -> list[str]:
 
 
 VARIANTS = {  # name: SkillsParams fields, every one that differs between variants named (k None: the method's choice)
-    name: {"method": method, "lexical_weight": lex, "format_weight": fmt, **({"k": k} if k else {})}
+    name: {
+        "method": method,
+        "lexical_weight": lex,
+        "format_weight": fmt,
+        "k_candidates": (4, 6, 8, 12, 16),
+        **({"k": k} if k else {}),
+    }
     for name, method, k, lex, fmt in (
         ("kmeans, k by silhouette", "kmeans", None, 0.0, 0.0),
         ("kmeans k=7", "kmeans", 7, 0.0, 0.0),
@@ -248,6 +254,10 @@ VARIANTS = {  # name: SkillsParams fields, every one that differs between varian
         ("merge k=10, lexical 1, format 0.3", "merge", 10, 1.0, 0.3),
     )
 }
+VARIANTS["merge, gap in 8-16, lexical 1, format 0.3"] = {**VARIANTS["merge, gap, lexical 1, format 0.3"],
+                                                         "k_candidates": (8, 16)}  # fmt: skip
+VARIANTS["merge, gap in 8-24, lexical 1, format 0.3"] = {**VARIANTS["merge, gap, lexical 1, format 0.3"],
+                                                         "k_candidates": (8, 24)}  # fmt: skip
 
 
 def bench_options(run: str, embed, seeds: list[int], variants: list[str]) -> dict:
@@ -310,7 +320,7 @@ def main() -> None:
     o.add_argument("--precision", default=None)
     o.add_argument("--pooling", default=None)
     o.add_argument("--max-chunks", type=int, default=None)
-    o.add_argument("--max-seq-length", type=int, default=None)
+    o.add_argument("--max-seq-length", type=int, default=None, help="0: the model's own (None)")
     o.add_argument("--seeds", default="0,1,2")
     o.add_argument("--variants", default=";".join(VARIANTS), help="names of VARIANTS, separated by ;")
     ap.add_argument("--out", default=None, help="also write the JSON here")
@@ -326,6 +336,7 @@ def main() -> None:
 
         given = {k: getattr(args, k) for k in ("backend", "precision", "pooling", "max_chunks", "max_seq_length")}
         embed = EmbedParams(**{k: v for k, v in given.items() if v is not None})
+        embed = embed.model_copy(update={"max_seq_length": None}) if args.max_seq_length == 0 else embed
         out = bench_options(args.run, embed, [int(s) for s in args.seeds.split(",")], args.variants.split(";"))
     else:
         out = bench_nmi(args.run)

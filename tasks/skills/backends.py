@@ -74,8 +74,9 @@ def content_hash(model_dir: Path) -> str:
 
 
 def export_dir(model_dir: Path) -> Path:
-    """The cache directory of `model_dir`'s exports: its name and content hash."""
-    return cache_root() / f"{model_dir.name}-{content_hash(model_dir)}"
+    """The cache directory of `model_dir`'s exports: its parent's and its own name, and its content hash
+    (the bundled MiniLM lives in a folder named `model` inside its package)."""
+    return cache_root() / f"{model_dir.parent.name}-{model_dir.name}-{content_hash(model_dir)}"
 
 
 def artefact(backend: str, precision: str) -> str:

@@ -119,7 +119,8 @@ def encode(
     max_chunks: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(embeddings (n, dim) float32, word pieces (n,) int32). Texts are encoded longest first, in calls of
-    `chunk` texts (each sorted again into batches by sentence-transformers); `on_progress(done)` after each.
+    `chunk` windows (each sorted again into batches by sentence-transformers); `on_progress(done)` after each,
+    `done` in texts, as the share of windows embedded.
 
     pooling 'first': each text's first `max_seq_length` word pieces. 'chunks': each text is cut into windows
     of `max_seq_length` word pieces (at most `max_chunks`, evenly spread over the text), every window is
@@ -131,7 +132,6 @@ def encode(
         # reads a window, not the whole document a second time (the cut text has the same word pieces)
         pieces, owner, tokens = chunk_texts(texts, model.tokenizer, model.max_seq_length,
                                             max_chunks if pooling == "chunks" else 1)  # fmt: skip
-        left = np.bincount(owner, minlength=len(texts))  # pieces still to embed, per text
         order = np.argsort(-np.asarray([len(p) for p in pieces]), kind="stable")
         out = np.empty((len(pieces), model.get_embedding_dimension()), np.float32)
         autocast = _autocast(model, precision)
@@ -139,9 +139,8 @@ def encode(
             idx = order[lo : lo + chunk]
             with autocast():
                 out[idx] = embed([pieces[i] for i in idx], model, batch_size)
-            np.subtract.at(left, owner[idx], 1)
-            if on_progress:
-                on_progress(int((left == 0).sum()))
+            if on_progress:  # in texts: all of them once every window is embedded
+                on_progress(len(texts) * (lo + len(idx)) // len(pieces))
     return (out if pooling == "first" else pool_chunks(out, owner, len(texts))), tokens
 
 
