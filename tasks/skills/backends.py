@@ -60,9 +60,7 @@ def _content_hash(root: str, stamp: tuple) -> str:
     h = hashlib.sha256()
     for f in sorted(p for p in Path(root).rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         h.update(f"{f.relative_to(root).as_posix()}\n".encode())
-        with f.open("rb") as fh:
-            while block := fh.read(1 << 22):
-                h.update(block)
+        h.update(f.read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -1,9 +1,9 @@
-"""Format statistics and lexical vectors: the columns set beside an embedding for format- and word-aware skills."""
+"""Format statistics: the columns set beside an embedding for format-aware skills."""
 
 import numpy as np
 import pytest
 
-from tasks.skills import formats, lexical
+from tasks.skills import formats
 
 PROSE = "The committee met on Tuesday. It agreed to publish the report! Was it late? No.\n\nA second paragraph."
 CODE = "def f(x):\n    return x * 2\n\n\nclass A:\n    pass\n    # 42 = 0x2a\n"
@@ -30,15 +30,3 @@ def test_standardised_columns_have_the_weight_as_their_typical_norm():
     f = np.random.default_rng(0).normal(3.0, 2.0, size=(5000, 12))
     z = formats.standardise(f, f.mean(axis=0), f.std(axis=0), weight=0.4)
     assert z.dtype == np.float32 and np.sqrt((z**2).sum(axis=1).mean()) == pytest.approx(0.4, rel=0.01)
-
-
-def test_lexical_vectors_separate_two_vocabularies_and_are_unit_times_the_weight():
-    rng = np.random.default_rng(1)
-    a = [["orbit", "planet", "comet", "telescope", "galaxy", "nebula"], ["flour", "butter", "oven", "dough", "yeast"]]
-    texts = [" ".join(rng.choice(a[i % 2], 30)) for i in range(40)]
-    model = lexical.fit(texts, dims=8, seed=0)
-    z = lexical.transform(texts, model, weight=2.0)
-    assert z.shape == (40, 8) and np.allclose(np.linalg.norm(z, axis=1), 2.0, atol=1e-4)
-    same, other = z[0] @ z[2], z[0] @ z[1]
-    assert same > 3.5 and other < 0.5  # cosine x 4: near 1 within a vocabulary, near 0 across
-    assert np.array_equal(z, lexical.transform(texts, lexical.fit(texts, dims=8, seed=0), weight=2.0))
