@@ -175,7 +175,7 @@ def resolve(p: SkillsPlan, refs: list[PartitionRef], embed: EmbedParams, params:
     else:
         skills, k_scores, fine = _cluster(p, refs, n, params)
         names = []
-    centroids = _group_means(refs, skills, int(skills.max()) + 1 if not names else len(names))
+    centroids = _group_sums(refs, skills, int(skills.max()) + 1 if not names else len(names)).astype(np.float32)
     unit = centroids / np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
     ids, skills, distance, tokens = _assign(refs, unit, skills)
     dup_of = _semdedup(p, refs, skills, len(unit), params.semdedup_eps) if params.semdedup_eps else None
@@ -228,35 +228,28 @@ def _cluster(p: SkillsPlan, refs: list[PartitionRef], n: int,
                          "lower --k or raise --fine-k")  # fmt: skip
     fine_of = _nearest(refs, cluster.fit(xs, m, params.seed), extra)
     sizes = np.bincount(fine_of, minlength=m)
-    tree = cluster.merge(_fine_means(refs, fine_of, m, extra), sizes)
+    means = _group_sums(refs, fine_of, m, extra) / np.maximum(sizes, 1)[:, None]
+    tree = cluster.merge(means, sizes)
     k, scores = (params.k, {}) if params.k else cluster.choose_k_gap(tree, params.k_candidates)
     parent = cluster.cut(tree, m, k)
     fine = [{"id": i, "documents": int(sizes[i]), "skill": int(parent[i])} for i in range(m)]
     return parent[fine_of], scores, {"fine": fine, "tree": [[round(float(v), 6) for v in row] for row in tree]}
 
 
-def _fine_means(refs: list[PartitionRef], fine_of: np.ndarray, m: int, extra: np.ndarray | None) -> np.ndarray:
-    """(m, dim) mean vector of each fine cluster's documents (what Ward merges, weighted by size)."""
-    sums, lo = None, 0
+def _vectors(refs: list[PartitionRef], extra: np.ndarray | None = None):
+    """(first row's position, vectors) of each embeddings partition: its embeddings, with their `extra` columns
+    appended when given."""
+    lo = 0
     for ref in refs:
         x = views.embeddings(ref)[1]
-        x = np.hstack([x, extra[lo : lo + len(x)]]) if extra is not None else x
-        if len(x):
-            sums = np.zeros((m, x.shape[1]), np.float64) if sums is None else sums
-            np.add.at(sums, fine_of[lo : lo + len(x)], x)
+        yield lo, (np.hstack([x, extra[lo : lo + len(x)]]) if extra is not None else x)
         lo += len(x)
-    return sums / np.maximum(np.bincount(fine_of, minlength=m), 1)[:, None]
 
 
 def _nearest(refs: list[PartitionRef], centroids: np.ndarray, extra: np.ndarray | None) -> np.ndarray:
     """(n,) int32: every kept document's nearest centroid, partition by partition."""
-    out, lo = [], 0
-    for ref in refs:
-        x = views.embeddings(ref)[1]
-        x = np.hstack([x, extra[lo : lo + len(x)]]) if extra is not None else x
-        out.append(cluster.assign(x, centroids) if len(x) else np.empty(0, np.int32))
-        lo += len(x)
-    return np.concatenate(out)
+    return np.concatenate([cluster.assign(x, centroids) if len(x) else np.empty(0, np.int32)
+                           for _, x in _vectors(refs, extra)])  # fmt: skip
 
 
 def _extra_columns(p: SkillsPlan, params: SkillsParams, pos: np.ndarray) -> np.ndarray | None:
@@ -286,16 +279,16 @@ def _seen(embed: EmbedParams, max_seq: int) -> int:
     return max_seq if embed.pooling == "first" else embed.max_chunks * (max_seq - 2) + 2
 
 
-def _group_means(refs: list[PartitionRef], skills: np.ndarray, k: int) -> np.ndarray:
-    """(k, dim) mean embedding of each group (the centroid its distances are measured to)."""
-    sums, lo = None, 0
-    for ref in refs:
-        x = views.embeddings(ref)[1]
+def _group_sums(refs: list[PartitionRef], groups: np.ndarray, k: int,
+                extra: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+    """(k, dim) float64 sum of each group's vectors: normalised, a skill's centroid (its distances are measured
+    to it); divided by the group sizes, the fine clusters' means that Ward merges."""
+    sums = None
+    for lo, x in _vectors(refs, extra):
         if len(x):
             sums = np.zeros((k, x.shape[1]), np.float64) if sums is None else sums
-            np.add.at(sums, skills[lo : lo + len(x)], x)
-        lo += len(x)
-    return sums.astype(np.float32)
+            np.add.at(sums, groups[lo : lo + len(x)], x)
+    return sums
 
 
 def _assign(refs: list[PartitionRef], unit: np.ndarray,
