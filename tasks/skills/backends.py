@@ -255,6 +255,12 @@ def _openvino(path: Path, precision: str, threads: int | None) -> Any:
     if threads:
         config["INFERENCE_NUM_THREADS"] = threads
     compiled = ov.Core().compile_model(str(path), "CPU", config)
+    # After an OpenVINO inference, a multi-threaded OpenBLAS call in the same process can stall for minutes on 2
+    # cores (OpenVINO's worker threads keep the cores; seen in scipy's LU under TruncatedSVD). One BLAS thread per
+    # process that embeds with OpenVINO avoids it; Dask already runs one such process per core.
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
     return lambda feed: compiled(feed)[0]
 
 
