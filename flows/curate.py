@@ -1,6 +1,6 @@
-"""Curate: every stage, chained as subflows that hand each other refs: ingest -> dedup -> skills -> tokens -> mix ->
-emit -> a verified manifest.json, then the run report (report.html and a Prefect artifact). What `skillmix run` and
-the curation deployments do, all of it here.
+"""Curate: every stage, chained as subflows that hand each other refs: ingest -> dedup -> quality -> skills -> tokens
+-> mix -> emit -> a verified manifest.json, then the run report (report.html and a Prefect artifact). What `skillmix
+run` and the curation deployments do, all of it here.
 
 Stage flows run their tasks on Dask: a LocalCluster by default, or the cluster at `dask_address`.
 """
@@ -13,6 +13,7 @@ from flows.dedup import dedup
 from flows.emit import emit
 from flows.ingest import ingest
 from flows.mix import mix
+from flows.quality import quality
 from flows.report import report
 from flows.runtime import task_runner
 from flows.skills import skills
@@ -38,7 +39,8 @@ def curate(
     prior = latest(against, "dedup") if against else None
     documents = ingest.with_options(task_runner=runner)(inputs, run, params.ingest)
     deduped = dedup.with_options(task_runner=runner)(run, documents, params.dedup, prior)
-    skilled = skills.with_options(task_runner=runner)(run, deduped, params.embed, params.skills)
+    filtered = quality.with_options(task_runner=runner)(run, deduped, params.quality)
+    skilled = skills.with_options(task_runner=runner)(run, filtered, params.embed, params.skills)
     tokened = tokens.with_options(task_runner=runner)(run, skilled, params.tokens)
     attribution = latest(run, "attribution") if params.mix.selects else None
     manifest = None

@@ -1,4 +1,5 @@
-"""Skills: kept documents -> per-partition embeddings -> run-wide k-means (or groups), SemDeDup -> attributes/skills."""
+"""Skills: kept documents (attributes/quality) -> per-partition embeddings -> run-wide k-means (or groups),
+SemDeDup -> attributes/skills."""
 
 from __future__ import annotations
 
@@ -8,19 +9,19 @@ from prefect import flow, unmapped
 
 from flows.runtime import task_runner, tracked
 from schemas.config import EmbedParams, SkillsParams
-from schemas.refs import DedupRef, SkillsRef
+from schemas.refs import QualityRef, SkillsRef
 from tasks.common import catalog
 from tasks.common.prefect_tasks import advance_latest
 from tasks.skills.prefect_tasks import cluster_skills, embed_partition, load_skills, plan_skills
 
 
 @flow(name="skills", task_runner=task_runner(), log_prints=True)
-def skills(run: str, dedup: DedupRef, embed: EmbedParams = EmbedParams(),
+def skills(run: str, quality: QualityRef, embed: EmbedParams = EmbedParams(),
            params: SkillsParams = SkillsParams()) -> SkillsRef:  # fmt: skip
-    """Embed the documents `dedup` kept (only those not embedded before with this model) and group them into
-    skills."""
+    """Embed the documents dedup and the quality rules kept (only those not embedded before with this model) and
+    group them into skills."""
     start = time.monotonic()
-    plan = plan_skills(run, dedup, embed, params)
+    plan = plan_skills(run, quality, embed, params)
     if plan.done:
         ref = load_skills(plan)
         print(f"skills: already committed with these documents, model and params: {plan.out}")

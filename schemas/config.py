@@ -87,6 +87,149 @@ class DedupParams(Params):
     verify: bool = Field(True, description="check candidate pairs against exact shingle Jaccard >= threshold")
 
 
+# ---- quality: DataTrove's heuristic filters as rules over per-document statistics (tasks/quality) ----
+
+# preset -> its checks in DataTrove's order: (drop reason, parameter, statistic column, drop when the statistic is
+# "<" or ">" the parameter, default, least, largest). "first" (C4's lorem ipsum / curly bracket: on or off; the
+# earlier line decides) and "lang" (top language listed and its score above the parameter) are special.
+QualityCheck = tuple[str, str | None, str, str, float, float, float]
+QUALITY_PRESETS: dict[str, tuple[QualityCheck, ...]] = {
+    "gopher_repetition": (
+        ("dup_para_frac", "dup_para_frac", "dup_para_frac", ">", 0.3, 0.0, 1.0),
+        ("dup_para_char_frac", "dup_para_char_frac", "dup_para_char_frac", ">", 0.2, 0.0, 1.0),
+        ("dup_line_frac", "dup_line_frac", "dup_line_frac", ">", 0.3, 0.0, 1.0),
+        ("dup_line_char_frac", "dup_line_char_frac", "dup_line_char_frac", ">", 0.2, 0.0, 1.0),
+        *((f"top_{n}_gram", f"top_{n}_gram", f"top_{n}_gram", ">", t, 0.0, 1.0)
+          for n, t in ((2, 0.2), (3, 0.18), (4, 0.16))),
+        *((f"duplicated_{n}_n_grams", f"dup_{n}_gram", f"dup_{n}_gram", ">", t, 0.0, 1.0)
+          for n, t in ((5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10))),
+    ),
+    "gopher_quality": (
+        ("gopher_short_doc", "min_doc_words", "non_symbol_words", "<", 50, 0, 10_000_000),
+        ("gopher_long_doc", "max_doc_words", "non_symbol_words", ">", 100_000, 0, 10_000_000),
+        ("gopher_below_avg_threshold", "min_avg_word_length", "mean_word_length", "<", 3, 0, 100),
+        ("gopher_above_avg_threshold", "max_avg_word_length", "mean_word_length", ">", 10, 0, 100),
+        ("gopher_too_many_hashes", "max_symbol_word_ratio", "hash_ratio", ">", 0.1, 0.0, 10.0),
+        ("gopher_too_many_ellipsis", "max_symbol_word_ratio", "ellipsis_ratio", ">", 0.1, 0.0, 10.0),
+        ("gopher_too_many_bullets", "max_bullet_lines_ratio", "bullet_lines", ">", 0.9, 0.0, 1.0),
+        ("gopher_too_many_end_ellipsis", "max_ellipsis_lines_ratio", "ellipsis_lines", ">", 0.3, 0.0, 1.0),
+        ("gopher_below_alpha_threshold", "min_alpha_words_ratio", "alpha_words", "<", 0.8, 0.0, 1.0),
+        ("gopher_enough_stop_words", "min_stop_words", "stop_words", "<", 2, 0, 8),
+    ),
+    "c4": (
+        ("lorem_ipsum", "filter_lorem_ipsum", "c4_lorem_line", "first", 1, 0, 1),
+        ("curly_bracket", "filter_curly_bracket", "c4_curly_line", "first", 1, 0, 1),
+        ("too_few_sentences", "min_num_sentences", "c4_sentences", "<", 5, 0, 1000),
+    ),
+    "fineweb": (
+        ("empty", None, "fw_lines", "<", 1, 1, 1),
+        ("line_punct_ratio", "line_punct_thr", "fw_line_punct", "<", 0.12, 0.0, 1.0),
+        ("short_line_ratio", "short_line_thr", "fw_short_lines", ">", 0.67, 0.0, 1.0),
+        ("char_dup_ratio", "char_duplicates_ratio", "fw_char_dup", ">", 0.01, 0.0, 1.0),
+        ("list_ratio", "new_line_ratio", "fw_list_ratio", ">", 0.3, 0.0, 100.0),
+    ),
+    # the least is 0.5: scores are a softmax, so only the top language can pass, and the top label decides
+    "lang": (("language", "language_threshold", "language_score", "lang", 0.65, 0.5, 0.99),),
+}
+QUALITY_ALIASES = {"gopher": ("gopher_repetition", "gopher_quality")}  # DataTrove's FineWeb order
+# fastText lid.176's codes (tasks/quality/langid.py reads the same from the model; a test compares them)
+LID176 = frozenset([
+    "af", "als", "am", "an", "ar", "arz", "as", "ast", "av", "az", "azb", "ba", "bar", "bcl", "be", "bg", "bh",
+    "bn", "bo", "bpy", "br", "bs", "bxr", "ca", "cbk", "ce", "ceb", "ckb", "co", "cs", "cv", "cy", "da", "de",
+    "diq", "dsb", "dty", "dv", "el", "eml", "en", "eo", "es", "et", "eu", "fa", "fi", "fr", "frr", "fy", "ga", "gd",
+    "gl", "gn", "gom", "gu", "gv", "he", "hi", "hif", "hr", "hsb", "ht", "hu", "hy", "ia", "id", "ie", "ilo", "io",
+    "is", "it", "ja", "jbo", "jv", "ka", "kk", "km", "kn", "ko", "krc", "ku", "kv", "kw", "ky", "la", "lb", "lez",
+    "li", "lmo", "lo", "lrc", "lt", "lv", "mai", "mg", "mhr", "min", "mk", "ml", "mn", "mr", "mrj", "ms", "mt",
+    "mwl", "my", "myv", "mzn", "nah", "nap", "nds", "ne", "new", "nl", "nn", "no", "oc", "or", "os", "pa", "pam",
+    "pfl", "pl", "pms", "pnb", "ps", "pt", "qu", "rm", "ro", "ru", "rue", "sa", "sah", "sc", "scn", "sco", "sd",
+    "sh", "si", "sk", "sl", "so", "sq", "sr", "su", "sv", "sw", "ta", "te", "tg", "th", "tk", "tl", "tr", "tt",
+    "tyv", "ug", "uk", "ur", "uz", "vec", "vep", "vi", "vls", "vo", "wa", "war", "wuu", "xal", "xmf", "yi", "yo",
+    "yue", "zh",
+])  # fmt: skip
+
+
+class QualityRule(Params):
+    """One preset of checks, its thresholds (the defaults unless overridden), and the sources it applies to."""
+
+    preset: Literal["gopher_repetition", "gopher_quality", "c4", "fineweb", "lang"]
+    thresholds: dict[str, float] = Field(default_factory=dict, description="parameter -> value, for the "
+                                         "parameters to change from their defaults")  # fmt: skip
+    languages: tuple[str, ...] = Field((), description="lang: the language codes kept")
+    sources: tuple[str, ...] = Field((), description="the sources the rule applies to; empty: every source")
+
+    @model_validator(mode="after")
+    def _valid(self) -> QualityRule:
+        checks = QUALITY_PRESETS[self.preset]
+        ranges = {c[1]: (c[5], c[6]) for c in checks if c[1]}
+        for name, value in self.thresholds.items():
+            if name not in ranges:
+                raise ValueError(f"{self.preset}.{name}: no such parameter; {self.preset} has " + ", ".join(ranges))
+            lo, hi = ranges[name]
+            if not lo <= value <= hi:
+                raise ValueError(f"{self.preset}.{name}={value:g} is outside its range [{lo:g}, {hi:g}]")
+        if self.preset == "lang":
+            if not self.languages:
+                raise ValueError("lang needs language codes: lang=en or lang=en,de")
+            unknown = [c for c in self.languages if c not in LID176]
+            if unknown:
+                raise ValueError(f"lang: unknown language code {', '.join(unknown)}: lid.176 knows ISO 639 codes "
+                                 "such as en, de, fr, zh")  # fmt: skip
+        elif self.languages:
+            raise ValueError(f"{self.preset}: languages are for the lang preset")
+        return self
+
+    def value(self, param: str) -> float:
+        """The parameter's threshold: the override, else the default."""
+        default = next(c[4] for c in QUALITY_PRESETS[self.preset] if c[1] == param)
+        return self.thresholds.get(param, default)
+
+
+class QualityParams(Params):
+    """Per-document quality and language statistics beside the documents, and the rules that drop documents by them
+    (none by default: the statistics are computed, nothing is dropped)."""
+
+    rules: tuple[QualityRule, ...] = Field((), description="checked in order; a document's drop reason is the "
+                                           "first check it fails")  # fmt: skip
+    examples: int = Field(3, ge=0, le=20, description="excerpts of dropped documents per reason in the report")
+
+    @classmethod
+    def from_specs(cls, specs: list[str], sources: list[str] = (), examples: int = 3) -> QualityParams:
+        """`--filters` values: presets (gopher, gopher_repetition, gopher_quality, c4, fineweb), lang=en,de and
+        PRESET.PARAM=VALUE overrides, comma-separated or repeated. `sources`: every rule applies to these only."""
+        tokens = [t.strip() for spec in specs for t in spec.split(",") if t.strip()]
+        rules: dict[str, dict] = {}
+        overrides: list[tuple[str, str, str]] = []
+        last = None
+        for t in tokens:
+            name, eq, value = t.partition("=")
+            if name == "lang" and eq:
+                rules.setdefault("lang", {"preset": "lang", "languages": []})["languages"].append(value)
+                last = "lang"
+            elif not eq and last == "lang" and name not in QUALITY_PRESETS and name not in QUALITY_ALIASES:
+                rules["lang"]["languages"].append(name)  # lang=en,de: a code after lang=
+            elif not eq and (name in QUALITY_PRESETS or name in QUALITY_ALIASES):
+                for preset in QUALITY_ALIASES.get(name, (name,)):
+                    rules.setdefault(preset, {"preset": preset})
+                last = name
+            elif eq and "." in name:
+                preset, _, param = name.partition(".")
+                overrides.append((preset, param, value))
+            else:
+                known = ", ".join([*QUALITY_ALIASES, *QUALITY_PRESETS, "lang=CODES"])
+                raise ValueError(f"unknown filter {t!r}: give presets ({known}) or PRESET.PARAM=VALUE")
+        for preset, param, value in overrides:
+            if preset not in rules:
+                raise ValueError(f"{preset}.{param}={value}: preset {preset} is not among the filters")
+            try:
+                rules[preset].setdefault("thresholds", {})[param] = float(value)
+            except ValueError:
+                raise ValueError(f"{preset}.{param}={value}: not a number") from None
+        made = tuple(QualityRule(**r, sources=tuple(sources)) for r in rules.values())
+        if sources and not made:
+            raise ValueError("--filter-source names the sources the filters apply to: give --filters too")
+        return cls(rules=made, examples=examples)
+
+
 class EmbedParams(Params):
     """Sentence-transformers embeddings of kept documents; the fingerprint also covers the model's files."""
 
@@ -416,6 +559,7 @@ class PipelineParams(Params):
 
     ingest: IngestParams = IngestParams()
     dedup: DedupParams = DedupParams()
+    quality: QualityParams = QualityParams()
     embed: EmbedParams = EmbedParams()
     skills: SkillsParams = SkillsParams()
     tokens: TokensParams = TokensParams()

@@ -18,6 +18,7 @@ from schemas.config import (
     EmbedParams,
     IngestParams,
     MinHashParams,
+    QualityParams,
     SkillAttributionParams,
     SkillsParams,
     TokensParams,
@@ -123,6 +124,66 @@ class DedupIndexMarker(Output):
     partitions: list[Part]
     minhash: MinHashParams
     verify: bool
+
+
+# ---- quality ----
+
+
+class QualityExample(Output):
+    doc_id: str
+    source: str
+    excerpt: str
+
+
+class RuleDrops(Output):
+    """What one check dropped (the documents whose first failed check it was)."""
+
+    reason: str
+    documents: int
+    words: int  # spaCy words of those documents (tokens are counted after the tokenizer is trained on the kept)
+    bytes: int
+    by_source: dict[str, int]
+    examples: list[QualityExample]
+
+
+class Histogram(Output):
+    edges: list[float]
+    counts: list[int]
+
+
+class QualitySummary(Output):
+    stage: Literal["quality"] = "quality"
+    run: str
+    fingerprint: str
+    params: QualityParams
+    stats_fingerprint: str
+    documents_in: int  # every document of the ingest, as dedup's documents_in
+    kept: int
+    dropped: int
+    dropped_by_reason: dict[str, int]  # dedup's reasons and the rules'
+    counts_add_up: bool
+    statistics_computed: int  # documents whose statistics were computed by this run (0: all reused)
+    statistics_reused: int
+    rules: list[RuleDrops]
+    by_source: dict[str, dict[str, int]]  # source -> {documents (after dedup), kept}
+    languages: dict[str, int]  # top language of dedup's kept documents (ten most common, then "other")
+    languages_by_source: dict[str, dict[str, int]]
+    histograms: dict[str, Histogram]  # of each statistic over dedup's kept documents
+    seconds: float
+    versions: dict[str, str]
+    attributes: str
+
+
+class QualityMarker(Output):
+    fingerprint: str
+    inputs: dict[str, str]  # dedup: its fingerprint; stats: the statistics' fingerprint
+    partitions: list[Part]
+    summary: QualitySummary
+
+
+class QualityStatsMarker(Output):
+    num_rows: int
+    stats_fingerprint: str
 
 
 # ---- skills ----

@@ -116,6 +116,18 @@ class DedupRef(StageRef):
     documents: DocumentsRef
 
 
+class QualityRef(StageRef):
+    """Quality attributes aligned with `documents` partition by partition: the statistics, and `keep` (kept by dedup
+    and by every quality rule), which is what later stages read."""
+
+    attributes: DatasetRef
+    dedup: DedupRef
+
+    @property
+    def documents(self) -> DocumentsRef:
+        return self.dedup.documents
+
+
 class SkillsRef(StageRef):
     """Skills of the kept documents: attributes aligned with the documents, skills.json and the embeddings."""
 
@@ -123,7 +135,7 @@ class SkillsRef(StageRef):
     skills_json: str
     embeddings: DatasetRef  # one partition per documents partition (empty ones have no file)
     k: int
-    dedup: DedupRef
+    quality: QualityRef
 
 
 class TokensRef(StageRef):
@@ -216,10 +228,22 @@ class DedupPlan(RunPlan):
     against: DedupRef | None = None  # an earlier run's dedup (its index: the kept documents' signatures)
 
 
+class QualityPlan(RunPlan):
+    """One quality run: dedup's decisions, and where the statistics of its kept documents go (reused by any rules)."""
+
+    dedup: DedupRef
+    stats_fingerprint: str
+    stats: str  # directory of the statistics partitions
+
+    @property
+    def documents(self) -> DatasetRef:
+        return self.dedup.documents.documents
+
+
 class SkillsPlan(RunPlan):
     """One skills run: the kept documents, where their embeddings go, and the skills' attribute directory."""
 
-    dedup: DedupRef
+    quality: QualityRef
     model_id: str  # encoder.identity of the model's files
     embed_fingerprint: str  # embeddings params + model files
     embeddings: str  # this model's embeddings of these kept documents
@@ -229,7 +253,7 @@ class SkillsPlan(RunPlan):
 
     @property
     def documents(self) -> DatasetRef:
-        return self.dedup.documents.documents
+        return self.quality.documents.documents
 
 
 class TokensPlan(RunPlan):
@@ -241,7 +265,7 @@ class TokensPlan(RunPlan):
 
     @property
     def documents(self) -> DatasetRef:
-        return self.skills.dedup.documents.documents
+        return self.skills.quality.documents.documents
 
 
 class MixPlan(RunPlan):

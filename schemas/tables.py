@@ -40,6 +40,53 @@ DEDUP = pa.schema(
     ]
 )
 
+QUALITY_META = [
+    pa.field("doc_id", pa.string(), nullable=False),
+    pa.field("keep", pa.bool_(), nullable=False, metadata={"doc": "kept by dedup and by every quality rule"}),
+    pa.field("drop_reason", pa.string(), metadata={"doc": "dedup's reason, or the first failed rule's "
+                                                   "<preset>/<check>; null if kept"}),
+]
+# quality statistics (tasks/quality/stats.py): name -> (dtype, what it is), in the attribute table's order
+QUALITY_STATS: dict[str, tuple[str, str]] = {
+    "words": ("int32", "spaCy word tokens"),
+    "non_symbol_words": ("int32", "words with a character outside PUNCTUATION_SET"),
+    "mean_word_length": ("float64", "mean length of the non-symbol words"),
+    "hash_ratio": ("float64", "count of # / words"),
+    "ellipsis_ratio": ("float64", "count of ... and … / words"),
+    "bullet_lines": ("float64", "share of lines starting with • or -"),
+    "ellipsis_lines": ("float64", "share of lines ending with ... or …"),
+    "alpha_words": ("float64", "share of words with an alphabetic character"),
+    "stop_words": ("int8", "distinct Gopher stop words present"),
+    "dup_para_frac": ("float64", "duplicate paragraphs / paragraphs"),
+    "dup_para_char_frac": ("float64", "characters of duplicate paragraphs / characters"),
+    "dup_line_frac": ("float64", "duplicate lines / lines"),
+    **{f"top_{n}_gram": ("float64", f"characters of the most frequent word {n}-gram / characters") for n in (2, 3, 4)},
+    **{f"dup_{n}_gram": ("float64", f"characters in duplicated word {n}-grams / characters") for n in range(5, 11)},
+    "dup_line_char_frac": ("float64", "characters of duplicate lines / characters"),
+    "c4_lines": ("int32", "lines"),
+    "c4_kept_lines": ("int32", "lines C4's line rules keep"),
+    "c4_sentences": ("int32", "sentences in the kept lines"),
+    "c4_lorem_line": ("int32", "first kept-so-far line with 'lorem ipsum' (-1: none)"),
+    "c4_curly_line": ("int32", "first kept-so-far line with '{' (-1: none)"),
+    "fw_lines": ("int32", "non-blank lines"),
+    "fw_line_punct": ("float64", "share of non-blank lines ending in terminal punctuation"),
+    "fw_short_lines": ("float64", "share of non-blank lines of 30 characters or fewer"),
+    "fw_char_dup": ("float64", "characters of duplicate non-blank lines / characters without newlines"),
+    "fw_list_ratio": ("float64", "newlines / words"),
+}
+
+
+QUALITY_LANG = [
+    pa.field("language", pa.string(), metadata={"doc": "lid.176's top ISO 639 code ('' for no text)"}),
+    pa.field("language_score", pa.float64(), metadata={"doc": "its probability"}),
+]
+# statistics of dedup's kept documents (reused by any rules); QUALITY: every document, null statistics for the ones
+# dedup dropped
+QUALITY_STATS_TABLE = pa.schema([pa.field("doc_id", pa.string(), nullable=False)]
+                                + [pa.field(k, pa.from_numpy_dtype(dt), metadata={"doc": d})
+                                   for k, (dt, d) in QUALITY_STATS.items()] + QUALITY_LANG)  # fmt: skip
+QUALITY = pa.schema(QUALITY_META + list(QUALITY_STATS_TABLE)[1:])
+
 # dedup intermediate, one row per document: what the run-wide step needs, never the text
 DEDUP_SIGNATURES = pa.schema(
     [
@@ -117,6 +164,8 @@ TABLES: dict[str, pa.Schema] = {
     "rejected": REJECTED,
     "dedup": DEDUP,
     "dedup_signatures": DEDUP_SIGNATURES,
+    "quality": QUALITY,
+    "quality_stats": QUALITY_STATS_TABLE,
     "embeddings": EMBEDDINGS,
     "skills": SKILLS,
     "tokens": TOKENS,

@@ -20,7 +20,7 @@ app = typer.Typer(
 console = Console(stderr=False)
 err = Console(stderr=True)
 
-STAGE_UNITS = {"ingest": "B", "dedup": "docs", "skills": "docs", "tokens": "docs", "attribution": "docs",
+STAGE_UNITS = {"ingest": "B", "dedup": "docs", "quality": "docs", "skills": "docs", "tokens": "docs", "attribution": "docs",
                "attribution-skills": "runs", "proxies": "steps"}  # fmt: skip
 
 

@@ -46,6 +46,26 @@ def skills_k(k: str) -> int | None:
     return None if k == "auto" else int(k)
 
 
+FiltersOpt = Annotated[list[str] | None, typer.Option(
+    "--filters", help="rules over the statistics, comma-separated or repeated: gopher (= gopher_repetition + "
+    "gopher_quality), c4, fineweb, lang=en,de; PRESET.PARAM=VALUE changes a threshold (e.g. "
+    "lang.language_threshold=0.8, fineweb.line_punct_thr=0.1). Default: none (statistics only)")]
+FilterSourceOpt = Annotated[list[str] | None, typer.Option(
+    "--filter-source", help="apply the --filters to documents of these sources only (repeat or comma-separate)")]
+
+
+def quality_params(filters: list[str] | None, filter_source: list[str] | None, examples: int = 3) -> Any:
+    """--filters and --filter-source as QualityParams, or exit 2 naming the bad rule."""
+    from schemas.config import QualityParams
+    from skillmix.app import fail, validated
+
+    sources = [s.strip() for v in filter_source or [] for s in v.split(",") if s.strip()]
+    try:
+        return validated("quality", lambda: QualityParams.from_specs(filters or [], sources, examples))
+    except ValueError as e:
+        fail(f"invalid quality option: {e}")
+
+
 INPUTS_HELP = "JSONL(.gz/.zst), Parquet, .txt/.md files or directories; local paths or fsspec URIs"
 RunOpt = Annotated[str, typer.Option("--run", help="run directory: a local path or an fsspec URI")]
 DaskOpt = Annotated[

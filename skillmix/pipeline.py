@@ -15,12 +15,24 @@ import typer
 from schemas.config import EmitParams, IngestParams, MixParams, PipelineParams, SampleCorpusParams, TrainParams
 from skillmix import show
 from skillmix.app import app, checked, console, fail, latest, local_api, validated, with_progress
-from skillmix.options import INPUTS_HELP, AgainstOpt, DaskOpt, RunOpt, WorkersOpt, default, option, skills_k
+from skillmix.options import (
+    INPUTS_HELP,
+    AgainstOpt,
+    DaskOpt,
+    FiltersOpt,
+    FilterSourceOpt,
+    RunOpt,
+    WorkersOpt,
+    default,
+    option,
+    quality_params,
+    skills_k,
+)
 from skillmix.stages import bimix_params
 
 PANEL = "whole pipeline"
 
-CURATE_STAGES = ["ingest", "dedup", "skills", "tokens"]
+CURATE_STAGES = ["ingest", "dedup", "quality", "skills", "tokens"]
 
 
 def _from_file(path: str | None) -> PipelineParams:
@@ -50,12 +62,14 @@ def run(
                                               show_default=str(default(MixParams, "bimix").proxy.steps))] = None,
     seq_len: Annotated[int | None, option(EmitParams, "seq_len", show_default=str(default(EmitParams,
                                                                                             "seq_len")))] = None,
+    filters: FiltersOpt = None,
+    filter_source: FilterSourceOpt = None,
     against: AgainstOpt = None,
     dask_address: DaskOpt = None,
     workers: WorkersOpt = None,
 ) -> None:  # fmt: skip
-    """The whole curate flow: ingest -> dedup -> skills -> tokens -> mix -> emit, ending in a verified manifest and
-    the run report."""
+    """The whole curate flow: ingest -> dedup -> quality -> skills -> tokens -> mix -> emit, ending in a verified
+    manifest and the run report."""
     base = _from_file(params_file)
 
     def build() -> PipelineParams:
@@ -69,6 +83,8 @@ def run(
             up["mix"] = base.mix.model_copy(update={"method": mixture or base.mix.method, "bimix": bimix})
         if seq_len is not None:
             up["emit"] = base.emit.model_copy(update={"seq_len": seq_len})
+        if filters or filter_source:
+            up["quality"] = quality_params(filters, filter_source, base.quality.examples)
         return PipelineParams.model_validate(base.model_copy(update=up).model_dump())
 
     params = validated("run", build)
@@ -92,7 +108,9 @@ def curated(run: str, inputs: list[str], params: PipelineParams, dask_address, w
     m = result.manifest
     t = m.mixture.tokens
     s = t.skills
-    for sec in (sections.ingest(catalog.summary(s.dedup.documents)), sections.dedup(catalog.summary(s.dedup)),
+    q = s.quality
+    for sec in (sections.ingest(catalog.summary(q.documents)), sections.dedup(catalog.summary(q.dedup)),
+                sections.quality(catalog.summary(q)),
                 sections.skills(catalog.summary(s), catalog.skill_entries(s)),
                 sections.tokens(catalog.summary(t)), sections.mixture(catalog.summary(m.mixture)),
                 sections.manifest(catalog.summary(m), m.manifest, result.verified)):  # fmt: skip
@@ -123,8 +141,9 @@ def demo(
     console.rule("results")
     m = result.manifest
     s = m.mixture.tokens.skills
-    rows = [("documents", s.dedup.documents.uri), ("rejected", s.dedup.documents.rejected.uri),
-            ("dedup", s.dedup.uri), ("skills", s.uri), ("tokens", m.mixture.tokens.uri),
+    rows = [("documents", s.quality.documents.uri), ("rejected", s.quality.documents.rejected.uri),
+            ("dedup", s.quality.dedup.uri), ("quality", s.quality.uri), ("skills", s.uri),
+            ("tokens", m.mixture.tokens.uri),
             ("mixture", m.mixture.mixture_json), ("manifest", m.manifest), ("run report", result.report.html),
             ("stage reports", f"{catalog.report(run)}/<stage>/ (summary.json + figures)"),
             ("what is in it", f"skillmix status --run {run}")]  # fmt: skip

@@ -1,4 +1,4 @@
-"""One command per curation stage: `skillmix ingest`, `dedup`, `skills`, `tokens`, `mix`, `emit`.
+"""One command per curation stage: `skillmix ingest`, `dedup`, `quality`, `skills`, `tokens`, `mix`, `emit`.
 
 Each resolves the stage's inputs as the run catalog's latest outputs of the stages before it, runs the stage's flow
 and prints its summary. Options take their defaults and help from schemas/config.py. Heavy imports (Prefect, Dask,
@@ -20,6 +20,7 @@ from schemas.config import (
     LawParams,
     MinHashParams,
     MixParams,
+    QualityParams,
     SkillsParams,
     TokensParams,
     TrainParams,
@@ -30,6 +31,8 @@ from skillmix.options import (
     INPUTS_HELP,
     AgainstOpt,
     DaskOpt,
+    FiltersOpt,
+    FilterSourceOpt,
     MiB,
     RunOpt,
     WorkersOpt,
@@ -37,6 +40,7 @@ from skillmix.options import (
     integers,
     listed,
     option,
+    quality_params,
     skills_k,
 )
 
@@ -118,6 +122,31 @@ def dedup(
 
 
 @app.command(rich_help_panel=PANEL)
+def quality(
+    run: RunOpt,
+    filters: FiltersOpt = None,
+    filter_source: FilterSourceOpt = None,
+    examples: Annotated[int, option(QualityParams, "examples", min=0, max=20)] = default(QualityParams, "examples"),
+    dask_address: DaskOpt = None,
+    workers: WorkersOpt = None,
+) -> None:
+    """Quality and language statistics of RUN's kept documents (DataTrove's Gopher, C4 and FineWeb statistics,
+    fastText lid.176) and the --filters rules over them -> RUN/attributes/quality/."""
+    params = quality_params(filters, filter_source, examples)
+    from flows.quality import quality as quality_flow
+    from flows.runtime import task_runner
+    from tasks.common import catalog
+    from tasks.report import sections
+
+    deduped = latest(run, "dedup")
+    local_api(dask_address)
+    flow = quality_flow.with_options(task_runner=task_runner(dask_address, workers))
+    ref = with_progress(run, ["quality"], flow, run, deduped, params)
+    show.section(console, sections.quality(catalog.summary(ref)))
+    console.print(f"summary:    {catalog.report(run, 'quality')}/summary.json (+ quality.png, quality_stats.png)")
+
+
+@app.command(rich_help_panel=PANEL)
 def skills(
     run: RunOpt,
     k: Annotated[str, typer.Option("--k", help="number of skills, or auto: method merge cuts the merge tree at its "
@@ -166,10 +195,10 @@ def skills(
     from tasks.common import catalog
     from tasks.report import sections
 
-    deduped = latest(run, "dedup")
+    filtered = latest(run, "quality")
     local_api(dask_address)
     flow = skills_flow.with_options(task_runner=task_runner(dask_address, workers))
-    ref = with_progress(run, ["skills"], flow, run, deduped, embed, params)
+    ref = with_progress(run, ["skills"], flow, run, filtered, embed, params)
     s = catalog.summary(ref)
     show.section(console, sections.skills(s, catalog.skill_entries(ref)))
     console.print(f"report:     {catalog.report(run, 'skills')}/ (summary.json, skills.json, skills_map.png, "

@@ -16,6 +16,7 @@ def test_help_lists_every_command_by_its_name():
     assert listed == [
         "ingest",
         "dedup",
+        "quality",
         "skills",
         "tokens",
         "mix",
@@ -212,6 +213,23 @@ def test_verify_exits_1_naming_the_problem(tmp_path):
 def test_stage_option_errors_are_named(args, message):
     res = runner.invoke(app, args)
     assert res.exit_code == 2 and message in " ".join(res.output.split()), res.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--filters", "gopher,nonsense"], "invalid quality option: unknown filter 'nonsense'"),
+        (["--filters", "lang=en,klingon"], "unknown language code klingon"),
+        (["--filters", "fineweb,fineweb.short_line_thr=3"], "fineweb.short_line_thr=3 is outside its range [0, 1]"),
+        (["--filters", "c4.min_num_sentences=2"], "preset c4 is not among the filters"),
+        (["--filter-source", "web"], "give --filters too"),
+    ],
+)
+def test_bad_quality_rules_are_refused_by_name_before_any_work(tmp_path, args, message):
+    for command in (["quality", "--run", str(tmp_path / "run")], ["run", "in.jsonl", "--run", str(tmp_path / "run")]):
+        res = runner.invoke(app, [*command, *args])
+        assert res.exit_code == 2 and message in " ".join(res.output.split()), res.output
+        assert not (tmp_path / "run").exists()
 
 
 def _swarm_files(tmp_path):

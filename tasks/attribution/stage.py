@@ -98,7 +98,7 @@ def doc_features(tokens: TokensRef, doc_ids: list[str], skills: np.ndarray, leng
         raise InputError(f"{tokens.run}: {int((where < 0).sum()):,} kept documents have no stored embedding (first "
                          f"{first!r}): run `skillmix skills --run {tokens.run}`")  # fmt: skip
     source = {}
-    for part in tokens.skills.dedup.documents.documents.partitions:
+    for part in tokens.skills.quality.documents.documents.partitions:
         if part.num_rows:
             t = io.read_table(part, ["doc_id", "source"])
             source.update(zip(t["doc_id"].to_pylist(), t["source"].to_pylist(), strict=True))

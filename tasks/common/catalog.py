@@ -40,6 +40,7 @@ from schemas.outputs import (
     Part,
     ProxiesMarker,
     ProxyRun,
+    QualityMarker,
     RejectedMarker,
     SkillAttributionMarker,
     SkillEntry,
@@ -57,6 +58,7 @@ from schemas.refs import (
     PartitionRef,
     ProxiesRef,
     ProxyRunRef,
+    QualityRef,
     SkillAttributionRef,
     SkillsRef,
     StageRef,
@@ -69,6 +71,7 @@ LATEST = "_LATEST"
 FOLDERS = {  # the curate chain first, then the stages that read it
     "ingest": "documents",
     "dedup": "attributes/dedup",
+    "quality": "attributes/quality",
     "skills": "attributes/skills",
     "tokens": "attributes/tokens",
     "mix": "mix",
@@ -78,12 +81,13 @@ FOLDERS = {  # the curate chain first, then the stages that read it
     "proxies": "proxies",
 }
 STAGES = tuple(FOLDERS)
-CHAIN = ("ingest", "dedup", "skills", "tokens", "mix", "emit")  # what `skillmix run` computes, in this order
-UPSTREAM = {"dedup": "ingest", "skills": "dedup", "tokens": "skills", "attribution": "tokens",
+CHAIN = ("ingest", "dedup", "quality", "skills", "tokens", "mix", "emit")  # what `skillmix run` computes, in this order
+UPSTREAM = {"dedup": "ingest", "quality": "dedup", "skills": "quality", "tokens": "skills", "attribution": "tokens",
             "attribution-skills": "tokens", "mix": "tokens", "emit": "mix", "proxies": "emit"}  # fmt: skip
 MARKERS: dict[str, type[BaseModel]] = {
     "ingest": IngestMarker,
     "dedup": DedupMarker,
+    "quality": QualityMarker,
     "skills": SkillsMarker,
     "tokens": TokensMarker,
     "attribution": AttributionMarker,
@@ -95,7 +99,8 @@ MARKERS: dict[str, type[BaseModel]] = {
 COMMANDS = {"ingest": "skillmix ingest INPUT... --run {run}", "attribution": "skillmix attribution --run {run} "
             "--targets FILE.jsonl", "attribution-skills": "skillmix attribution-skills --run {run} --targets "
             "FILE.jsonl", "proxies": "skillmix proxies --run {run} --mixture M"}  # fmt: skip
-REFS: dict[type[StageRef], str] = {DocumentsRef: "ingest", DedupRef: "dedup", SkillsRef: "skills",
+REFS: dict[type[StageRef], str] = {DocumentsRef: "ingest", DedupRef: "dedup", QualityRef: "quality",
+                                   SkillsRef: "skills",
                                    TokensRef: "tokens", AttributionRef: "attribution",
                                    SkillAttributionRef: "attribution-skills", MixtureRef: "mix", ManifestRef: "emit",
                                    ProxiesRef: "proxies"}  # fmt: skip
@@ -144,6 +149,11 @@ def embeddings_root(run: str, embed_fp: str) -> str:
 
 def embeddings(run: str, embed_fp: str, dedup_fp: str) -> str:
     return io.join(embeddings_root(run, embed_fp), dedup_fp)
+
+
+def quality_stats(run: str, stats_fp: str) -> str:
+    """The quality statistics of dedup's kept documents, by statistics fingerprint (any rules reuse them)."""
+    return io.join(run, "attributes", "quality-stats", stats_fp)
 
 
 def tokenizer(run: str, fp: str) -> str:
@@ -274,14 +284,21 @@ def _dedup(run: str, fp: str) -> DedupRef:
                     documents=_documents(run, m.inputs["ingest"]))  # fmt: skip
 
 
+def _quality(run: str, fp: str) -> QualityRef:
+    m = need(run, "quality", fp)
+    uri = out(run, "quality", fp)
+    return QualityRef(run=run, fingerprint=fp, uri=uri, attributes=_dataset(uri, "quality", m.partitions),
+                      dedup=_dedup(run, m.inputs["dedup"]))  # fmt: skip
+
+
 def _skills(run: str, fp: str) -> SkillsRef:
     m = need(run, "skills", fp)
     uri = out(run, "skills", fp)
     return SkillsRef(run=run, fingerprint=fp, uri=uri, attributes=_dataset(uri, "skills", m.partitions),
                      skills_json=io.join(uri, "skills.json"), k=m.summary.k,
-                     embeddings=_dataset(embeddings(run, m.summary.embed_fingerprint, m.inputs["dedup"]), "embeddings",
-                                         m.embeddings),
-                     dedup=_dedup(run, m.inputs["dedup"]))  # fmt: skip
+                     embeddings=_dataset(embeddings(run, m.summary.embed_fingerprint, m.inputs["quality"]),
+                                         "embeddings", m.embeddings),
+                     quality=_quality(run, m.inputs["quality"]))  # fmt: skip
 
 
 def _tokens(run: str, fp: str) -> TokensRef:
@@ -331,7 +348,7 @@ def _proxies(run: str, fp: str) -> ProxiesRef:
                       runs=tuple(ProxyRunRef(fingerprint=r, uri=proxy_run(run, r)) for r in m.runs))  # fmt: skip
 
 
-_BUILDERS = {"ingest": _documents, "dedup": _dedup, "skills": _skills, "tokens": _tokens,
+_BUILDERS = {"ingest": _documents, "dedup": _dedup, "quality": _quality, "skills": _skills, "tokens": _tokens,
              "attribution": _attribution, "attribution-skills": _skill_attribution, "mix": _mixture,
              "emit": _manifest, "proxies": _proxies}  # fmt: skip
 

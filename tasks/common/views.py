@@ -14,20 +14,21 @@ from tasks.common import io
 from tasks.common.errors import InputError
 
 
-def kept(doc_part: PartitionRef, dedup_part: PartitionRef, columns: list[str] | None = None) -> pa.Table:
-    """The rows dedup kept of one documents partition (rows align with its dedup partition by position)."""
-    keep = io.read_table(dedup_part, ["doc_id", "keep"])
+def kept(doc_part: PartitionRef, keep_part: PartitionRef, columns: list[str] | None = None) -> pa.Table:
+    """The rows kept of one documents partition: `keep` of its dedup or quality partition (rows align by position;
+    quality's keep is dedup's and the quality rules')."""
+    keep = io.read_table(keep_part, ["doc_id", "keep"])
     docs = io.read_table(doc_part, columns if columns is None or "doc_id" in columns else ["doc_id", *columns])
     if not docs["doc_id"].equals(keep["doc_id"]):
-        raise InputError(f"{dedup_part.uri} does not align with {doc_part.uri}; rerun `skillmix dedup`")
+        raise InputError(f"{keep_part.uri} does not align with {doc_part.uri}; rerun `skillmix {keep_part.table}`")
     return docs.filter(keep["keep"])
 
 
-def kept_with_skill(doc_part: PartitionRef, dedup_part: PartitionRef, skills_part: PartitionRef,
+def kept_with_skill(doc_part: PartitionRef, keep_part: PartitionRef, skills_part: PartitionRef,
                     columns: list[str]) -> pa.Table:  # fmt: skip
     """`columns` and `skill` of one documents partition's kept documents: kept by dedup and not a semantic
-    duplicate. The skills partition's rows are dedup's kept rows, in order."""
-    docs = kept(doc_part, dedup_part, ["doc_id", *[c for c in columns if c != "doc_id"]])
+    duplicate. The skills partition's rows are the quality stage's kept rows, in order."""
+    docs = kept(doc_part, keep_part, ["doc_id", *[c for c in columns if c != "doc_id"]])
     skills = (io.read_table(skills_part, ["doc_id", "skill", "semantic_dup_of"]) if skills_part.num_rows
               else pa.table({"doc_id": pa.array([], pa.string()), "skill": pa.array([], pa.int32()),
                              "semantic_dup_of": pa.array([], pa.string())}))  # fmt: skip

@@ -241,9 +241,10 @@ def manifest(p: EmitPlan, entries: list[list[dict]], params: EmitParams) -> Mani
 def lineage(p: EmitPlan, params: EmitParams) -> dict:
     """The chain of refs this emit consumed: the ingest and dedup under the mixture's tokens, the mixture's
     provenance, the tokens stage, this emit; and the packages that wrote it."""
-    dedup = p.mixture.tokens.skills.dedup
+    quality = p.mixture.tokens.skills.quality
     return {
-        "input": {"ingest": dedup.documents.fingerprint, "dedup": dedup.fingerprint},
+        "input": {"ingest": quality.documents.fingerprint, "dedup": quality.dedup.fingerprint,
+                  "quality": quality.fingerprint},
         "emit": {"fingerprint": p.fingerprint, "params": params.model_dump()},
         "mixture": p.doc.provenance.model_dump(mode="json") | {"fingerprint": p.doc.fingerprint},
         "tokens": {"fingerprint": p.tokens.fingerprint, "params": p.tokens.params.model_dump(mode="json")},

@@ -17,6 +17,7 @@ from schemas.outputs import (
     DedupSummary,
     IngestSummary,
     ProxiesComparison,
+    QualitySummary,
     SkillAttributionSummary,
     SkillEntry,
     SkillsGraphSummary,
@@ -116,6 +117,40 @@ def dedup(s: DedupSummary) -> Section:
         ],
         tables=[("outcome of every document", ["outcome", "documents"], outcomes)],
     )
+
+
+def quality(s: QualitySummary) -> Section:
+    rules = "; ".join(r.preset + (f"={','.join(r.languages)}" if r.languages else "")
+                      + "".join(f" {k}={v:g}" for k, v in r.thresholds.items())
+                      + (f" (sources {', '.join(r.sources)})" if r.sources else "") for r in s.params.rules)
+    drops = [[r.reason, r.documents, r.words, r.bytes, ", ".join(f"{k} {v}" for k, v in r.by_source.items())]
+             for r in s.rules]  # fmt: skip
+    outcomes = [["documents in", s.documents_in], ["kept", s.kept]]
+    outcomes += [[f"dropped: {k}", v] for k, v in s.dropped_by_reason.items()]
+    examples = [[r.reason, e.source, e.doc_id, " ".join(e.excerpt.split())[:160]] for r in s.rules for e in r.examples]
+    return Section(
+        "quality",
+        f"quality {s.fingerprint}",
+        facts=[
+            ("rules", rules or "none: statistics only, nothing dropped"),
+            ("documents in", s.documents_in),
+            ("kept", s.kept),
+            ("dropped", s.dropped),
+            ("counts add up", s.counts_add_up),
+            ("statistics", f"{s.statistics_computed:,} computed now, {s.statistics_reused:,} reused"),
+            ("languages", ", ".join(f"{k} {v:,}" for k, v in s.languages.items())),
+            ("language model", s.versions.get("language_model", "")),
+            ("attributes", s.attributes),
+        ],
+        tables=[("outcome of every document", ["outcome", "documents"], outcomes),
+                *([("dropped by each check (its first failure)", ["check", "documents", "words", "bytes",
+                                                                  "by source"], drops)] if drops else []),
+                ("by source", ["source", "documents after dedup", "kept", "languages"],
+                 [[k, v["documents"], v["kept"], ", ".join(f"{a} {b}" for a, b in s.languages_by_source[k].items())]
+                  for k, v in s.by_source.items()]),
+                *([("examples of dropped documents", ["check", "source", "doc_id", "excerpt"], examples)]
+                  if examples else [])],
+    )  # fmt: skip
 
 
 def skills(s: SkillsSummary, entries: list[SkillEntry]) -> Section:

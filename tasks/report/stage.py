@@ -5,17 +5,20 @@ the page; no Prefect."""
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 
 from schemas.mixture import MixtureDoc
 from schemas.outputs import ReportPage, SkillsGraphSummary, Verified
-from schemas.refs import StageRef
+from schemas.refs import SkillsRef, StageRef
 from tasks.common import catalog, io, plots
 from tasks.common.errors import InputError
+from tasks.quality import summary as qsummary
 from tasks.report import sections, status
 from tasks.report.html import markdown, render
 from tasks.report.sections import Section
 
-TITLES = {"status": "Status", "ingest": "Ingest", "dedup": "Deduplication", "skills": "Skills", "tokens": "Tokens",
+TITLES = {"status": "Status", "ingest": "Ingest", "dedup": "Deduplication", "quality": "Quality",
+          "skills": "Skills", "tokens": "Tokens",
           "mixtures": "Mixtures", "law": "BiMix law fit", "skills-graph": "Skills graph",
           "attribution": "Attribution", "budget": "Token budget (latest manifest)"}  # fmt: skip
 
@@ -53,7 +56,25 @@ def _stage(run: str, stage: str, render_, figures: tuple = ()) -> Section:
 
 
 def _skills(ref: StageRef) -> Section:
-    return sections.skills(catalog.summary(ref), catalog.skill_entries(ref))
+    sec = sections.skills(catalog.summary(ref), catalog.skill_entries(ref))
+    header, rows = quality_by_skill(ref)
+    sec.tables.append(("quality by skill: means of the statistics over its documents, and its languages", header,
+                       rows))  # fmt: skip
+    return sec
+
+
+def quality_by_skill(ref: SkillsRef) -> tuple[list[str], list[list]]:
+    """The quality statistics' means and the language mix of each skill (a skill of low-quality pages shows)."""
+    skill, tables = [], []
+    for q, s in zip(ref.quality.attributes.partitions, ref.attributes.partitions, strict=True):
+        if not s.num_rows:
+            continue
+        t = io.read_table(q, ["keep", *qsummary.BY_SKILL, "language"]).filter(io.read_table(q, ["keep"])["keep"])
+        skill.append(io.read_table(s, ["skill"])["skill"].to_numpy())
+        tables.append(t)
+    if not tables:
+        return ["skill"], []
+    return qsummary.by_skill(np.concatenate(skill), pa.concat_tables(tables))
 
 
 def mixture_docs(run: str) -> list[MixtureDoc]:
@@ -136,6 +157,10 @@ def all_sections(run: str) -> list[Section]:
         _titled(sections.status(status.status(run)), "status"),
         _stage(run, "ingest", lambda r: sections.ingest(catalog.summary(r)), (("ingest/ingest.png", "ingest"),)),
         _stage(run, "dedup", lambda r: sections.dedup(catalog.summary(r)), (("dedup/dedup.png", "dedup"),)),
+        _stage(run, "quality", lambda r: sections.quality(catalog.summary(r)),
+               (("quality/quality.png", "documents dropped by each check, by source"),
+                ("quality/quality_stats.png", "each statistic's distribution; red: a threshold in force, grey: a "
+                 "preset's default"))),
         _stage(run, "skills", _skills, (("skills/skills_map.png", "skill map (embeddings in 2-D)"),
                                         ("skills/skill_sizes.png", "skill sizes"),
                                         ("skills/skills_vs_label.png", "skills vs label"),

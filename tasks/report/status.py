@@ -56,6 +56,7 @@ def _described(run: str, stage: str, fp: str) -> tuple[dict, str, str]:
     facts = {
         "ingest": lambda: f"{s.kept:,} documents kept of {s.records:,} records",
         "dedup": lambda: f"{s.kept:,} kept of {s.documents_in:,} documents",
+        "quality": lambda: f"{s.kept:,} kept of {s.documents_in:,} documents, {len(s.params.rules)} rules",
         "skills": lambda: f"{s.k} skills over {s.documents_in:,} documents",
         "tokens": lambda: f"{s.tokens:,} tokens of {s.documents:,} documents",
         "attribution": lambda: f"{s.documents:,} documents x {len(s.targets)} targets",

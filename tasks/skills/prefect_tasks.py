@@ -11,16 +11,16 @@ from prefect.cache_policies import NO_CACHE
 
 from schemas.config import EmbedParams, SkillsParams
 from schemas.outputs import SkillsSummary
-from schemas.refs import DedupRef, PartitionRef, SkillsPlan, SkillsRef
+from schemas.refs import PartitionRef, QualityRef, SkillsPlan, SkillsRef
 from tasks.common import catalog, io
 from tasks.skills import stage
 from tasks.skills import summary as ssummary
 
 
 @task(name="plan-skills", cache_policy=NO_CACHE)
-def plan_skills(run: str, dedup: DedupRef, embed: EmbedParams, params: SkillsParams) -> SkillsPlan:
+def plan_skills(run: str, quality: QualityRef, embed: EmbedParams, params: SkillsParams) -> SkillsPlan:
     """The kept documents, the model's identity, and whether these skills are already committed."""
-    return stage.plan(run, dedup, embed, params)
+    return stage.plan(run, quality, embed, params)
 
 
 @task(name="embed-partition", cache_policy=NO_CACHE, tags=["cpu"], task_run_name="embed-partition-{k}")

@@ -4,7 +4,7 @@ Layout (the plan's directories, from the run catalog):
   <embeddings>/part-NNNNN/       EMBEDDINGS of one partition's kept documents, own _SUCCESS
   <out>/part-NNNNN.parquet       SKILLS rows, kept documents of documents partition NNNNN
   <out>/skills.json              labels, sizes, examples, centroids
-  <out>/_SUCCESS                 written last: the dedup it read, params, counts, summary
+  <out>/_SUCCESS                 written last: the quality stage it read, params, counts, summary
 The embeddings' fingerprint covers the embedding params and the model's files; `fp` also covers the skills
 params and the kept documents. Embeddings are reused by (doc_id, text digest) from every committed partition
 under the plan's `embeddings_root`, so a grown corpus (a new ingest and dedup in the same run) embeds only
@@ -22,8 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from schemas.config import EmbedParams, SkillsParams
-from schemas.outputs import DedupMarker, EmbeddingsPartMarker, SkillsDoc, SkillsMarker, SkillsSummary
-from schemas.refs import DedupRef, PartitionRef, SkillsPlan
+from schemas.outputs import EmbeddingsPartMarker, QualityMarker, SkillsDoc, SkillsMarker, SkillsSummary
+from schemas.refs import PartitionRef, QualityRef, SkillsPlan
 from schemas.tables import EMBEDDINGS, SKILLS
 from tasks.common import catalog, io, views
 from tasks.common.errors import InputError
@@ -38,18 +38,18 @@ MAP_POINTS = 3_000  # documents drawn on the 2-D map
 DOC_COLUMNS = ("source", "file")  # documents columns --group-by and the label field may name; else a meta key
 
 
-def plan(run: str, dedup: DedupRef, embed: EmbedParams, params: SkillsParams) -> SkillsPlan:
-    """The documents `dedup` kept, and where their embeddings and skills go."""
-    docs, attrs = dedup.documents.documents, dedup.attributes
+def plan(run: str, quality: QualityRef, embed: EmbedParams, params: SkillsParams) -> SkillsPlan:
+    """The documents dedup and the quality rules kept, and where their embeddings and skills go."""
+    docs, attrs = quality.documents.documents, quality.attributes
     if [p.name for p in docs.partitions] != [p.name for p in attrs.partitions]:
-        raise InputError(f"{attrs.uri} was computed for other documents than {docs.uri}; rerun `skillmix dedup`")
+        raise InputError(f"{attrs.uri} was computed for other documents than {docs.uri}; rerun `skillmix quality`")
     model_id = encoder.identity(embed.model)  # a missing model fails here, before any work
     if embed.backend != "torch":
         backends.require(embed.backend)  # a missing package is named here, before any work
     efp = embed.fingerprint(model_id)
-    fp = params.fingerprint(efp, dedup.fingerprint)
-    p = SkillsPlan(**catalog.places(run, "skills", fp), dedup=dedup, model_id=model_id, embed_fingerprint=efp,
-                   embeddings=catalog.embeddings(run, efp, dedup.fingerprint),
+    fp = params.fingerprint(efp, quality.fingerprint)
+    p = SkillsPlan(**catalog.places(run, "skills", fp), quality=quality, model_id=model_id, embed_fingerprint=efp,
+                   embeddings=catalog.embeddings(run, efp, quality.fingerprint),
                    embeddings_root=catalog.embeddings_root(run, efp))  # fmt: skip
     p = p.model_copy(update={"done": io.committed(p.out) is not None})
     if embed.backend != "torch" and not p.done and not _all_embedded(p):  # once, here, not in every task
@@ -73,7 +73,7 @@ def embed_partition(p: SkillsPlan, k: int, embed: EmbedParams) -> PartitionRef:
         work = {"embedded": 0, "reused": marker["num_rows"]}
     else:
         io.remove(dst)
-        kept = views.kept(p.documents.partitions[k], p.dedup.attributes.partitions[k], ["doc_id", "text"])
+        kept = views.kept(p.documents.partitions[k], p.quality.attributes.partitions[k], ["doc_id", "text"])
         table, reused = _embeddings(p, k, kept, embed)
         rows = io.write_table(table, uri)
         marker = work = EmbeddingsPartMarker(num_rows=rows, reused=reused, embedded=rows - reused).model_dump()
@@ -190,7 +190,7 @@ def resolve(p: SkillsPlan, refs: list[PartitionRef], embed: EmbedParams, params:
     map_idx = cluster.sample(n, MAP_POINTS, params.seed)
     xy = cluster.project_2d(views.embedding_rows(refs, map_idx), params.seed)
     max_seq = embed.max_seq_length or encoder.default_max_seq_length(embed.model)
-    dedup_kept = catalog.load(p.dedup.uri, DedupMarker).summary.kept
+    dedup_kept = catalog.load(p.quality.uri, QualityMarker).summary.kept
     report = ssummary.build(p, embed, params, refs=_embed_work(p, refs), skills=entries,
                             rows_written=sum(part["num_rows"] for part in parts), dedup_kept=dedup_kept,
                             k_scores=k_scores, fine_k=len(fine["fine"]) if fine else None,
@@ -200,7 +200,7 @@ def resolve(p: SkillsPlan, refs: list[PartitionRef], embed: EmbedParams, params:
     io.write_arrays(io.join(p.out, "map.npz"), xy=xy, skill=skills[map_idx])
     embedded = [{"name": f"{r.uri.rstrip('/').rsplit('/', 2)[-2]}/embeddings.parquet", "num_rows": r.num_rows}
                 for r in refs]  # fmt: skip
-    marker = SkillsMarker(fingerprint=p.fingerprint, inputs={"dedup": p.dedup.fingerprint}, partitions=parts,
+    marker = SkillsMarker(fingerprint=p.fingerprint, inputs={"quality": p.quality.fingerprint}, partitions=parts,
                           embeddings=embedded, summary=report)  # fmt: skip
     io.commit(p.out, marker.model_dump())
     io.remove(p.work)
@@ -261,8 +261,8 @@ def _extra_columns(p: SkillsPlan, params: SkillsParams, pos: np.ndarray) -> np.n
     model = lexical.fit(_kept_column(p, ["text"], pos)["text"].to_pylist(), seed=params.seed) \
         if params.lexical_weight else None  # fmt: skip
     words, stats = [], []
-    for doc_part, dedup_part in zip(p.documents.partitions, p.dedup.attributes.partitions, strict=True):
-        texts = views.kept(doc_part, dedup_part, ["text"])["text"].to_pylist()
+    for doc_part, keep_part in zip(p.documents.partitions, p.quality.attributes.partitions, strict=True):
+        texts = views.kept(doc_part, keep_part, ["text"])["text"].to_pylist()
         if model is not None:
             words.append(lexical.transform(texts, model, params.lexical_weight))
         if params.format_weight:
@@ -380,8 +380,8 @@ def _describe(p: SkillsPlan, n: int, skills: np.ndarray, distance: np.ndarray,
 def _kept_column(p: SkillsPlan, columns: list[str], positions: np.ndarray | None = None) -> pa.Table:
     """Columns of the kept documents (all, or those at sorted global `positions`), partition by partition."""
     out, lo = [], 0
-    for doc_part, dedup_part in zip(p.documents.partitions, p.dedup.attributes.partitions, strict=True):
-        t = views.kept(doc_part, dedup_part, columns)
+    for doc_part, keep_part in zip(p.documents.partitions, p.quality.attributes.partitions, strict=True):
+        t = views.kept(doc_part, keep_part, columns)
         if positions is not None:
             local = positions[(positions >= lo) & (positions < lo + t.num_rows)] - lo
             lo += t.num_rows

@@ -28,7 +28,7 @@ from tasks.tokens import bpe, stats
 
 def plan(run: str, skills: SkillsRef, params: TokensParams) -> TokensPlan:
     """The kept documents with their `skills`, and where tokens go."""
-    docs = skills.dedup.documents.documents
+    docs = skills.quality.documents.documents
     if [p.name for p in skills.attributes.partitions] != [p.name for p in docs.partitions]:
         raise InputError(f"{skills.uri} was computed for other documents than {docs.uri}; rerun `skillmix skills`")
     user_sha = None
@@ -42,7 +42,7 @@ def plan(run: str, skills: SkillsRef, params: TokensParams) -> TokensPlan:
 
 def _kept(p: TokensPlan, k: int, columns: list[str]) -> pa.Table:
     s = p.skills
-    return views.kept_with_skill(p.documents.partitions[k], s.dedup.attributes.partitions[k],
+    return views.kept_with_skill(p.documents.partitions[k], s.quality.attributes.partitions[k],
                                  s.attributes.partitions[k], columns)  # fmt: skip
 
 
@@ -76,7 +76,7 @@ def _sample_texts(p: TokensPlan, sizes: list[int], params: TokensParams) -> list
         local = positions[(positions >= lo) & (positions < lo + n)] - lo
         lo += n
         if local.size:
-            kept = views.kept(p.documents.partitions[k], p.skills.dedup.attributes.partitions[k], ["text"])
+            kept = views.kept(p.documents.partitions[k], p.skills.quality.attributes.partitions[k], ["text"])
             texts += kept["text"].take(pa.array(local)).to_pylist()
     if not texts:
         raise InputError(f"{p.run}: no kept documents to train a tokenizer on")

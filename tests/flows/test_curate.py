@@ -19,7 +19,7 @@ def test_curate_ends_in_a_verified_manifest_whose_chain_the_catalog_names_latest
     m = json.loads(Path(out.manifest.manifest).read_text())
     assert out.verified.shards == sum(len(s["shards"]) for s in m["skills"]) and out.verified.skills == 3
     assert catalog.latest(run, "emit") == out.manifest  # every stage advanced its latest to what the chain used
-    chain = out.manifest.mixture.tokens.skills.dedup.documents
+    chain = out.manifest.mixture.tokens.skills.quality.documents
     assert catalog.latest(run, "ingest") == chain and catalog.latest(run, "tokens") == out.manifest.mixture.tokens
     assert out.report.html == f"{run}/report/report.html" and all(
         out.report.sections[s] for s in ("status", "ingest", "dedup", "skills", "tokens", "mixtures", "budget")
@@ -32,9 +32,9 @@ def test_curate_runs_on_a_dask_local_cluster(planted, tmp_path):
     params = PipelineParams(ingest=IngestParams(max_doc_bytes=MAX_DOC_BYTES, max_reject_fraction=1.0),
                             skills=SkillsParams(k=2))  # fmt: skip
     out = curate([str(planted)], str(tmp_path / "run"), params, workers=2)
-    documents = catalog.summary(out.manifest.mixture.tokens.skills.dedup.documents)
+    documents = catalog.summary(out.manifest.mixture.tokens.skills.quality.documents)
     assert documents.records == len(GOOD) + len(BAD_LINES) and out.verified.skills == 2
-    dedup = catalog.summary(out.manifest.mixture.tokens.skills.dedup)
+    dedup = catalog.summary(out.manifest.mixture.tokens.skills.quality.dedup)
     assert dedup.documents_in == documents.kept and dedup.counts_add_up
 
 
@@ -62,7 +62,7 @@ def test_status_of_a_curated_run_and_of_one_with_a_stage_interrupted(built, tmp_
     assert "a rerun of `skillmix run` recomputes: nothing" in done
     ingest = _row(done, "ingest")
     assert (
-        ingest[1:4] == ["current", chain.skills.dedup.documents.fingerprint, "1"]
+        ingest[1:4] == ["current", chain.skills.quality.documents.fingerprint, "1"]
         and "90 documents kept of 90 records" in ingest[5]
     )
     assert _row(done, "skills")[4] == "k=3; embed: defaults" and "3 skills over 90 documents" in _row(done, "skills")[5]

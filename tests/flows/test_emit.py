@@ -150,8 +150,9 @@ def test_the_lineage_is_the_chain_of_refs_emit_consumed_not_the_runs_latest_poin
     _, m = manifest_of(built)
     chain = built[1].manifest
     tokens = chain.mixture.tokens
-    assert m["lineage"]["input"] == {"ingest": tokens.skills.dedup.documents.fingerprint,
-                                     "dedup": tokens.skills.dedup.fingerprint}  # fmt: skip
+    assert m["lineage"]["input"] == {"ingest": tokens.skills.quality.documents.fingerprint,
+                                     "dedup": tokens.skills.quality.dedup.fingerprint,
+                                     "quality": tokens.skills.quality.fingerprint}  # fmt: skip
     assert m["lineage"]["mixture"]["skills"] == tokens.skills.fingerprint
     assert m["lineage"]["tokens"]["fingerprint"] == tokens.fingerprint
     assert (m["lineage"]["mixture"]["fingerprint"], m["lineage"]["emit"]["fingerprint"]) == (
@@ -161,10 +162,10 @@ def test_the_lineage_is_the_chain_of_refs_emit_consumed_not_the_runs_latest_poin
     run = own_copy(built, tmp_path)
     other = write_jsonl(tmp_path / "other.jsonl", corpus(3, seed=5))
     newer = ingest.with_options(task_runner=ThreadPoolTaskRunner(max_workers=1))([str(other)], str(run))
-    assert catalog.latest_fp(str(run), "ingest") == newer.fingerprint != tokens.skills.dedup.documents.fingerprint
+    assert catalog.latest_fp(str(run), "ingest") == newer.fingerprint != tokens.skills.quality.documents.fingerprint
     mixture = catalog.latest(str(run), "mix")  # still the old chain: nothing after ingest was rerun
     out = emit.with_options(task_runner=ThreadPoolTaskRunner(max_workers=1))(
         str(run), mixture, EmitParams(seq_len=16, shard_tokens=1024, formats=("flat",))
     )
     lineage = json.loads(Path(out.manifest).read_text())["lineage"]
-    assert lineage["input"]["ingest"] == tokens.skills.dedup.documents.fingerprint  # what it packed, not the latest
+    assert lineage["input"]["ingest"] == tokens.skills.quality.documents.fingerprint  # what it packed, not the latest

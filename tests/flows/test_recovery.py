@@ -37,7 +37,7 @@ def test_a_run_killed_in_dedup_then_in_emit_resumes_to_the_uninterrupted_manifes
     src = write_jsonl(tmp_path / "in.jsonl", corpus(30, seed=11))
     whole = curate.with_options(task_runner=THREADS)([str(src)], str(tmp_path / "whole"), crash.PARAMS)
     run, log = tmp_path / "killed", tmp_path / "computed.log"
-    n_parts = len(whole.manifest.mixture.tokens.skills.dedup.documents.documents.partitions)
+    n_parts = len(whole.manifest.mixture.tokens.skills.quality.documents.documents.partitions)
 
     first = _killed("dedup", 2, src, run, log)  # after the 2nd of the signature partitions
     committed = sorted(p for p in run.glob("work/dedup/*/signatures/part-*") if (p / "_SUCCESS").exists())

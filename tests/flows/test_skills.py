@@ -9,8 +9,9 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.dedup import dedup
 from flows.ingest import ingest
+from flows.quality import quality
 from flows.skills import skills
-from schemas.config import DedupParams, EmbedParams, SkillsParams
+from schemas.config import DedupParams, EmbedParams, QualityParams, SkillsParams
 from tasks.common import catalog
 from tasks.common.errors import InputError
 from tasks.skills import encoder
@@ -26,12 +27,13 @@ def curate(tmp_path, records, run, **skills_kw):
     src = write_jsonl(tmp_path / f"in-{len(records)}.jsonl", records)
     documents = ingest.with_options(task_runner=THREADS)([str(src)], str(run))
     deduped = dedup.with_options(task_runner=THREADS)(str(run), documents, DedupParams())
-    return skilled(run, SkillsParams(**skills_kw), deduped)
+    filtered = quality.with_options(task_runner=THREADS)(str(run), deduped, QualityParams())
+    return skilled(run, SkillsParams(**skills_kw), filtered)
 
 
-def skilled(run, params, deduped=None, embed=EmbedParams()):
-    deduped = deduped or catalog.latest(str(run), "dedup")
-    return catalog.summary(skills.with_options(task_runner=THREADS)(str(run), deduped, embed, params))
+def skilled(run, params, filtered=None, embed=EmbedParams()):
+    filtered = filtered or catalog.latest(str(run), "quality")
+    return catalog.summary(skills.with_options(task_runner=THREADS)(str(run), filtered, embed, params))
 
 
 def skills_table(s):
@@ -136,10 +138,10 @@ def test_a_missing_model_is_named_before_any_work(tmp_path):
         skilled(run, SkillsParams(k=2), embed=EmbedParams(model="/no/such/model"))
 
 
-def test_skills_before_dedup_names_the_missing_step(tmp_path):
+def test_skills_before_quality_names_the_missing_step(tmp_path):
     src = write_jsonl(tmp_path / "in.jsonl", corpus(2, seed=8))
     ingest.with_options(task_runner=THREADS)([str(src)], str(tmp_path / "run"))
-    with pytest.raises(InputError, match="dedup: no committed output; run `skillmix dedup --run"):
+    with pytest.raises(InputError, match="quality: no committed output; run `skillmix quality --run"):
         skilled(tmp_path / "run", SkillsParams())
 
 

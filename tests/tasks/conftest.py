@@ -9,13 +9,23 @@ from typing import NamedTuple
 
 import pytest
 
-from schemas.config import DedupParams, EmbedParams, EmitParams, IngestParams, MixParams, SkillsParams, TokensParams
-from schemas.refs import DedupRef, DocumentsRef, ManifestRef, MixtureRef, SkillsRef, TokensRef
+from schemas.config import (
+    DedupParams,
+    EmbedParams,
+    EmitParams,
+    IngestParams,
+    MixParams,
+    QualityParams,
+    SkillsParams,
+    TokensParams,
+)
+from schemas.refs import DedupRef, DocumentsRef, ManifestRef, MixtureRef, QualityRef, SkillsRef, TokensRef
 from tasks.common import catalog
 from tasks.dedup import stage as dedup_stage
 from tasks.emit import stage as emit_stage
 from tasks.ingest import stage as ingest_stage
 from tasks.mix import stage as mix_stage
+from tasks.quality import stage as quality_stage
 from tasks.skills import stage as skills_stage
 from tasks.tokens import stage as tokens_stage
 from tests.conftest import corpus, write_jsonl
@@ -28,6 +38,7 @@ class Staged(NamedTuple):
     run: str
     documents: DocumentsRef
     dedup: DedupRef
+    quality: QualityRef
     skills: SkillsRef
     tokens: TokensRef
     mixture: MixtureRef
@@ -35,7 +46,7 @@ class Staged(NamedTuple):
 
 
 def stage_run(root: Path) -> Staged:
-    """ingest -> dedup -> skills (k=3) -> tokens -> mix (stratified) -> emit, each committed and made latest."""
+    """ingest -> dedup -> quality (no rules) -> skills (k=3) -> tokens -> mix (stratified) -> emit, each committed and made latest."""
     src = write_jsonl(root / "in.jsonl", corpus(8, seed=3))
     run = str(root / "run")
     ip = ingest_stage.plan([str(src)], run, IngestParams())
@@ -46,7 +57,11 @@ def stage_run(root: Path) -> Staged:
     sigs = [dedup_stage.signature_partition(dp, k, DedupParams()) for k in range(len(documents.documents.partitions))]
     dedup_stage.resolve(dp, sigs, DedupParams())
     dedup = _advanced(run, "dedup", dp.fingerprint)
-    sp = skills_stage.plan(run, dedup, EmbedParams(), SkillsParams(k=3))
+    qp = quality_stage.plan(run, dedup, QualityParams())
+    quality_stage.resolve(qp, [quality_stage.stats_partition(qp, k) for k in range(len(qp.documents.partitions))],
+                          QualityParams())  # fmt: skip
+    quality = _advanced(run, "quality", qp.fingerprint)
+    sp = skills_stage.plan(run, quality, EmbedParams(), SkillsParams(k=3))
     embedded = [skills_stage.embed_partition(sp, k, EmbedParams()) for k in range(len(sp.documents.partitions))]
     skills_stage.resolve(sp, embedded, EmbedParams(), SkillsParams(k=3))
     skills = _advanced(run, "skills", sp.fingerprint)
@@ -61,7 +76,7 @@ def stage_run(root: Path) -> Staged:
     mixture = _advanced(run, "mix", mp.fingerprint)
     ep = emit_stage.plan(run, mixture, EMIT)
     emit_stage.manifest(ep, [emit_stage.emit_skill(ep, s, EMIT) for s in emit_stage.emitted(ep.doc)], EMIT)
-    return Staged(run, documents, dedup, skills, tokens, mixture, _advanced(run, "emit", ep.fingerprint))
+    return Staged(run, documents, dedup, quality, skills, tokens, mixture, _advanced(run, "emit", ep.fingerprint))
 
 
 def _advanced(run: str, stage: str, fp: str):
@@ -80,5 +95,5 @@ def staged(staged_once, tmp_path) -> Staged:
     """A copy of the staged run for one test (refs rebuilt by the catalog from the copy's markers)."""
     run = tmp_path / "run"
     shutil.copytree(staged_once.run, run)
-    refs = [catalog.latest(str(run), s) for s in ("ingest", "dedup", "skills", "tokens", "mix", "emit")]
+    refs = [catalog.latest(str(run), s) for s in ("ingest", "dedup", "quality", "skills", "tokens", "mix", "emit")]
     return Staged(str(run), *refs)

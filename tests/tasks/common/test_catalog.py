@@ -10,7 +10,7 @@ from schemas.outputs import DedupMarker
 from tasks.common import catalog, io
 from tasks.common.errors import InputError
 
-STAGES = ("ingest", "dedup", "skills", "tokens", "mix", "emit")
+STAGES = ("ingest", "dedup", "quality", "skills", "tokens", "mix", "emit")
 
 
 def test_every_stage_has_one_folder_a_marker_model_and_an_upstream():
@@ -26,8 +26,9 @@ def test_refs_rebuilt_from_the_markers_carry_the_chain_each_stage_consumed(stage
     refs = [catalog.latest(staged.run, s) for s in STAGES]
     assert refs == list(staged[1:])
     manifest = refs[-1]
-    assert manifest.mixture == refs[4] and manifest.mixture.tokens == refs[3]
-    assert manifest.mixture.tokens.skills.dedup.documents == refs[0]
+    assert manifest.mixture == refs[5] and manifest.mixture.tokens == refs[4]
+    assert manifest.mixture.tokens.skills.quality == refs[2] and manifest.mixture.tokens.skills.quality.dedup == refs[1]
+    assert manifest.mixture.tokens.skills.quality.documents == refs[0]
     assert [catalog.latest_fp(staged.run, s) for s in STAGES] == [r.fingerprint for r in refs]
     assert all(catalog.fingerprints(staged.run, s) == [r.fingerprint] for s, r in zip(STAGES, refs, strict=True))
 

@@ -49,7 +49,7 @@ def test_a_stage_made_from_an_older_upstream_is_stale_and_everything_after_it_re
     dedup = _by_stage(st)["dedup"]
     assert dedup.state == "stale" and p.fingerprint in dedup.why and staged.documents.fingerprint in dedup.why
     assert len(_by_stage(st)["ingest"].committed) == 2
-    assert st.rerun == ["dedup", "skills", "tokens", "mix", "emit"]
+    assert st.rerun == ["dedup", "quality", "skills", "tokens", "mix", "emit"]
 
 
 def test_changed_input_files_make_the_ingest_stale(staged):

@@ -16,21 +16,21 @@ def test_every_kept_document_has_one_skill_and_an_embedding(staged):
     embedded = pq.read_table(staged.skills.embeddings.partitions[0].uri).to_pydict()
     assert s.counts_add_up and s.documents_in == len(skills["doc_id"]) == 24 and sorted(s.sizes) == [8, 8, 8]
     assert skills["doc_id"] == embedded["doc_id"] and set(skills["skill"]) == {0, 1, 2}
-    assert catalog.marker(staged.run, "skills", staged.skills.fingerprint).inputs == {"dedup": staged.dedup.fingerprint}
+    assert catalog.marker(staged.run, "skills", staged.skills.fingerprint).inputs == {"quality": staged.quality.fingerprint}
 
 
 def test_another_k_embeds_nothing_and_reuses_every_embedding(staged):
-    p = stage.plan(staged.run, staged.dedup, EmbedParams(), SkillsParams(k=2))
+    p = stage.plan(staged.run, staged.quality, EmbedParams(), SkillsParams(k=2))
     assert not p.done and p.embeddings == staged.skills.embeddings.uri  # same model, same kept documents
     ref = stage.embed_partition(p, 0, EmbedParams())
     assert ref.num_rows == 24 and ref.uri == staged.skills.embeddings.partitions[0].uri
 
 
 def test_dedup_of_other_documents_is_refused(staged):
-    docs = staged.dedup.documents
+    docs = staged.quality.documents
     other = docs.model_copy(update={"documents": docs.documents.model_copy(update={"partitions": ()})})
-    with pytest.raises(InputError, match="was computed for other documents than .*; rerun `skillmix dedup`"):
-        stage.plan(staged.run, staged.dedup.model_copy(update={"documents": other}), EmbedParams(), SkillsParams())
+    with pytest.raises(InputError, match="was computed for other documents than .*; rerun `skillmix quality`"):
+        stage.plan(staged.run, staged.quality.model_copy(update={"dedup": staged.dedup.model_copy(update={"documents": other})}), EmbedParams(), SkillsParams())
 
 
 def test_embedding_threads_share_the_cores_among_the_partitions_that_run_at_once(monkeypatch):

@@ -33,8 +33,9 @@ def test_a_rerun_finds_it_committed_and_another_vocabulary_is_another_fingerprin
 
 
 def test_skills_of_other_documents_are_refused(staged):
-    docs = staged.skills.dedup.documents
+    docs = staged.skills.quality.documents
     other = docs.model_copy(update={"documents": docs.documents.model_copy(update={"partitions": ()})})
-    skills = staged.skills.model_copy(update={"dedup": staged.skills.dedup.model_copy(update={"documents": other})})
+    q = staged.skills.quality
+    skills = staged.skills.model_copy(update={"quality": q.model_copy(update={"dedup": q.dedup.model_copy(update={"documents": other})})})
     with pytest.raises(InputError, match="was computed for other documents than .*; rerun `skillmix skills`"):
         stage.plan(staged.run, skills, TokensParams())
