@@ -22,7 +22,7 @@ def quality(run: str, dedup: DedupRef, params: QualityParams = QualityParams()) 
     if plan.done:
         print(f"quality: already committed with these documents and rules: {plan.out}")
         return advance_latest(load_quality(plan))
-    described = "; ".join(_describe(r) for r in params.rules) or "none (statistics only)"
+    described = "; ".join(r.describe() for r in params.rules) or "none (statistics only)"
     print(f"quality: rules: {described}")
     parts = range(len(dedup.documents.documents.partitions))
     refs = tracked(stats_partition.map(unmapped(plan), parts), "quality")
@@ -35,9 +35,3 @@ def quality(run: str, dedup: DedupRef, params: QualityParams = QualityParams()) 
         f"{s.dropped_by_reason['exact_duplicate'] + s.dropped_by_reason['near_duplicate']:,}; {drops}) -> {plan.out}"
     )
     return advance_latest(ref)
-
-
-def _describe(rule) -> str:
-    parts = [rule.preset + (f"={','.join(rule.languages)}" if rule.languages else "")]
-    parts += [f"{k}={v:g}" for k, v in rule.thresholds.items()]
-    return " ".join(parts) + (f" (sources: {', '.join(rule.sources)})" if rule.sources else "")

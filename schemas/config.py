@@ -99,10 +99,14 @@ QUALITY_PRESETS: dict[str, tuple[QualityCheck, ...]] = {
         ("dup_para_char_frac", "dup_para_char_frac", "dup_para_char_frac", ">", 0.2, 0.0, 1.0),
         ("dup_line_frac", "dup_line_frac", "dup_line_frac", ">", 0.3, 0.0, 1.0),
         ("dup_line_char_frac", "dup_line_char_frac", "dup_line_char_frac", ">", 0.2, 0.0, 1.0),
-        *((f"top_{n}_gram", f"top_{n}_gram", f"top_{n}_gram", ">", t, 0.0, 1.0)
-          for n, t in ((2, 0.2), (3, 0.18), (4, 0.16))),
-        *((f"duplicated_{n}_n_grams", f"dup_{n}_gram", f"dup_{n}_gram", ">", t, 0.0, 1.0)
-          for n, t in ((5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10))),
+        *(
+            (f"top_{n}_gram", f"top_{n}_gram", f"top_{n}_gram", ">", t, 0.0, 1.0)
+            for n, t in ((2, 0.2), (3, 0.18), (4, 0.16))
+        ),
+        *(
+            (f"duplicated_{n}_n_grams", f"dup_{n}_gram", f"dup_{n}_gram", ">", t, 0.0, 1.0)
+            for n, t in ((5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10))
+        ),
     ),
     "gopher_quality": (
         ("gopher_short_doc", "min_doc_words", "non_symbol_words", "<", 50, 0, 10_000_000),
@@ -177,6 +181,12 @@ class QualityRule(Params):
         elif self.languages:
             raise ValueError(f"{self.preset}: languages are for the lang preset")
         return self
+
+    def describe(self) -> str:
+        """`preset[=codes] param=value ... (sources ...)`, as logs and reports show a rule."""
+        text = self.preset + (f"={','.join(self.languages)}" if self.languages else "")
+        text += "".join(f" {k}={v:g}" for k, v in self.thresholds.items())
+        return text + (f" (sources: {', '.join(self.sources)})" if self.sources else "")
 
     def value(self, param: str) -> float:
         """The parameter's threshold: the override, else the default."""

@@ -43,8 +43,11 @@ DEDUP = pa.schema(
 QUALITY_META = [
     pa.field("doc_id", pa.string(), nullable=False),
     pa.field("keep", pa.bool_(), nullable=False, metadata={"doc": "kept by dedup and by every quality rule"}),
-    pa.field("drop_reason", pa.string(), metadata={"doc": "dedup's reason, or the first failed rule's "
-                                                   "<preset>/<check>; null if kept"}),
+    pa.field(
+        "drop_reason",
+        pa.string(),
+        metadata={"doc": "dedup's reason, or the first failed rule's <preset>/<check>; null if kept"},
+    ),
 ]
 # quality statistics (tasks/quality/stats.py): name -> (dtype, what it is), in the attribute table's order
 QUALITY_STATS: dict[str, tuple[str, str]] = {

@@ -20,8 +20,8 @@ app = typer.Typer(
 console = Console(stderr=False)
 err = Console(stderr=True)
 
-STAGE_UNITS = {"ingest": "B", "dedup": "docs", "quality": "docs", "skills": "docs", "tokens": "docs", "attribution": "docs",
-               "attribution-skills": "runs", "proxies": "steps"}  # fmt: skip
+STAGE_UNITS = {"ingest": "B", "dedup": "docs", "quality": "docs", "skills": "docs", "tokens": "docs",
+               "attribution": "docs", "attribution-skills": "runs", "proxies": "steps"}  # fmt: skip
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -46,12 +46,21 @@ def skills_k(k: str) -> int | None:
     return None if k == "auto" else int(k)
 
 
-FiltersOpt = Annotated[list[str] | None, typer.Option(
-    "--filters", help="rules over the statistics, comma-separated or repeated: gopher (= gopher_repetition + "
-    "gopher_quality), c4, fineweb, lang=en,de; PRESET.PARAM=VALUE changes a threshold (e.g. "
-    "lang.language_threshold=0.8, fineweb.line_punct_thr=0.1). Default: none (statistics only)")]
-FilterSourceOpt = Annotated[list[str] | None, typer.Option(
-    "--filter-source", help="apply the --filters to documents of these sources only (repeat or comma-separate)")]
+FiltersOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--filters",
+        help="rules over the statistics, comma-separated or repeated: gopher (= gopher_repetition + "
+        "gopher_quality), c4, fineweb, lang=en,de; PRESET.PARAM=VALUE changes a threshold (e.g. "
+        "lang.language_threshold=0.8, fineweb.line_punct_thr=0.1). Default: none (statistics only)",
+    ),
+]
+FilterSourceOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--filter-source", help="apply the --filters to documents of these sources only (repeat or comma-separate)"
+    ),
+]
 
 
 def quality_params(filters: list[str] | None, filter_source: list[str] | None, examples: int = 3) -> Any:

@@ -243,8 +243,11 @@ def lineage(p: EmitPlan, params: EmitParams) -> dict:
     provenance, the tokens stage, this emit; and the packages that wrote it."""
     quality = p.mixture.tokens.skills.quality
     return {
-        "input": {"ingest": quality.documents.fingerprint, "dedup": quality.dedup.fingerprint,
-                  "quality": quality.fingerprint},
+        "input": {
+            "ingest": quality.documents.fingerprint,
+            "dedup": quality.dedup.fingerprint,
+            "quality": quality.fingerprint,
+        },
         "emit": {"fingerprint": p.fingerprint, "params": params.model_dump()},
         "mixture": p.doc.provenance.model_dump(mode="json") | {"fingerprint": p.doc.fingerprint},
         "tokens": {"fingerprint": p.tokens.fingerprint, "params": p.tokens.params.model_dump(mode="json")},

@@ -120,9 +120,7 @@ def dedup(s: DedupSummary) -> Section:
 
 
 def quality(s: QualitySummary) -> Section:
-    rules = "; ".join(r.preset + (f"={','.join(r.languages)}" if r.languages else "")
-                      + "".join(f" {k}={v:g}" for k, v in r.thresholds.items())
-                      + (f" (sources {', '.join(r.sources)})" if r.sources else "") for r in s.params.rules)
+    rules = "; ".join(r.describe() for r in s.params.rules)
     drops = [[r.reason, r.documents, r.words, r.bytes, ", ".join(f"{k} {v}" for k, v in r.by_source.items())]
              for r in s.rules]  # fmt: skip
     outcomes = [["documents in", s.documents_in], ["kept", s.kept]]

@@ -46,7 +46,8 @@ class Staged(NamedTuple):
 
 
 def stage_run(root: Path) -> Staged:
-    """ingest -> dedup -> quality (no rules) -> skills (k=3) -> tokens -> mix (stratified) -> emit, each committed and made latest."""
+    """ingest -> dedup -> quality (no rules) -> skills (k=3) -> tokens -> mix (stratified) -> emit, each committed
+    and made latest."""
     src = write_jsonl(root / "in.jsonl", corpus(8, seed=3))
     run = str(root / "run")
     ip = ingest_stage.plan([str(src)], run, IngestParams())

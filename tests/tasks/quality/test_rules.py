@@ -90,4 +90,4 @@ def test_filter_sources_without_filters_are_refused():
 
 
 def test_the_language_codes_the_schema_checks_are_the_models():
-    assert LID176 == langid.labels() and len(LID176) == 176
+    assert langid.labels() == LID176 and len(LID176) == 176

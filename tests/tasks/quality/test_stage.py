@@ -18,7 +18,8 @@ def _run(staged, params):
 
 
 def _attributes(p):
-    return pa.concat_tables([io.read_table(r) for r in catalog.ref(p.run, "quality", p.fingerprint).attributes.partitions])
+    ref = catalog.ref(p.run, "quality", p.fingerprint)
+    return pa.concat_tables([io.read_table(r) for r in ref.attributes.partitions])
 
 
 def test_attributes_align_with_the_documents_and_keep_only_what_dedup_kept(staged):
@@ -48,8 +49,12 @@ def test_new_rules_reuse_the_statistics_and_later_stages_read_only_the_kept(stag
     assert pc.all(pc.less(t.filter(pc.equal(t["drop_reason"], "gopher_quality/gopher_short_doc"))["non_symbol_words"],
                           50)).as_py()  # fmt: skip
     ref = catalog.ref(p.run, "quality", p.fingerprint)
-    kept = pa.concat_tables([views.kept(d, q, ["source"]) for d, q in zip(ref.documents.documents.partitions,
-                                                                         ref.attributes.partitions, strict=True)])
+    kept = pa.concat_tables(
+        [
+            views.kept(d, q, ["source"])
+            for d, q in zip(ref.documents.documents.partitions, ref.attributes.partitions, strict=True)
+        ]
+    )
     assert kept.num_rows == s.kept and "code" not in kept["source"].to_pylist()  # fmt: skip
     assert all(len(r.examples) <= params.examples for r in s.rules) and s.rules[0].examples[0].excerpt
 

@@ -58,12 +58,12 @@ def test_line_and_paragraph_duplicates_by_count_and_characters():
 
 
 def test_top_and_duplicated_ngrams_by_hand():
-    w = "a b a b a b c".split()
+    w = ["a", "b", "a", "b", "a", "b", "c"]
     # top 2-gram "a b" x 3: 3 characters each
     assert stats._top_ngram(w, 2) == 3 * 3
     # 5-grams joined without spaces: ababa, babab, ababc -> none repeated
     assert stats._dup_ngram(w, 5) == 0
-    w = "x y z w v x y z w v x y z w v".split()
+    w = ["x", "y", "z", "w", "v", "x", "y", "z", "w", "v", "x", "y", "z", "w", "v"]
     # 5-grams: xyzwv at 0, then yzwvx, zwvxy, wvxyz, vxyzw, xyzwv repeats at 5 (+5, jump to 10), xyzwv at 10 (+5)
     assert stats._dup_ngram(w, 5) == 10
 

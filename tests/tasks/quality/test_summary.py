@@ -9,7 +9,8 @@ from tasks.quality import summary
 
 
 def test_thresholds_mark_the_rules_in_force_and_the_defaults_otherwise():
-    marks = summary.thresholds(QualityParams(rules=(QualityRule(preset="fineweb", thresholds={"line_punct_thr": 0.2}),)))
+    rule = QualityRule(preset="fineweb", thresholds={"line_punct_thr": 0.2})
+    marks = summary.thresholds(QualityParams(rules=(rule,)))
     assert marks["fw_line_punct"] == [(0.2, True)]
     assert marks["dup_line_frac"] == [(0.3, False)]  # gopher_repetition's default, not in force
     assert marks["non_symbol_words"] == [(50, False), (100_000, False)]

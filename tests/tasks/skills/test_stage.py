@@ -16,7 +16,8 @@ def test_every_kept_document_has_one_skill_and_an_embedding(staged):
     embedded = pq.read_table(staged.skills.embeddings.partitions[0].uri).to_pydict()
     assert s.counts_add_up and s.documents_in == len(skills["doc_id"]) == 24 and sorted(s.sizes) == [8, 8, 8]
     assert skills["doc_id"] == embedded["doc_id"] and set(skills["skill"]) == {0, 1, 2}
-    assert catalog.marker(staged.run, "skills", staged.skills.fingerprint).inputs == {"quality": staged.quality.fingerprint}
+    marker = catalog.marker(staged.run, "skills", staged.skills.fingerprint)
+    assert marker.inputs == {"quality": staged.quality.fingerprint}
 
 
 def test_another_k_embeds_nothing_and_reuses_every_embedding(staged):
@@ -30,7 +31,8 @@ def test_dedup_of_other_documents_is_refused(staged):
     docs = staged.quality.documents
     other = docs.model_copy(update={"documents": docs.documents.model_copy(update={"partitions": ()})})
     with pytest.raises(InputError, match="was computed for other documents than .*; rerun `skillmix quality`"):
-        stage.plan(staged.run, staged.quality.model_copy(update={"dedup": staged.dedup.model_copy(update={"documents": other})}), EmbedParams(), SkillsParams())
+        moved = staged.quality.model_copy(update={"dedup": staged.dedup.model_copy(update={"documents": other})})
+        stage.plan(staged.run, moved, EmbedParams(), SkillsParams())
 
 
 def test_embedding_threads_share_the_cores_among_the_partitions_that_run_at_once(monkeypatch):

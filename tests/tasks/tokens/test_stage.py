@@ -36,6 +36,7 @@ def test_skills_of_other_documents_are_refused(staged):
     docs = staged.skills.quality.documents
     other = docs.model_copy(update={"documents": docs.documents.model_copy(update={"partitions": ()})})
     q = staged.skills.quality
-    skills = staged.skills.model_copy(update={"quality": q.model_copy(update={"dedup": q.dedup.model_copy(update={"documents": other})})})
+    moved = q.model_copy(update={"dedup": q.dedup.model_copy(update={"documents": other})})
+    skills = staged.skills.model_copy(update={"quality": moved})
     with pytest.raises(InputError, match="was computed for other documents than .*; rerun `skillmix skills`"):
         stage.plan(staged.run, skills, TokensParams())
