@@ -544,6 +544,10 @@ class MixParams(Params):
                                "target, standardised scores averaged)")  # fmt: skip
     bimix: BiMixParams = BiMixParams()
     law: LawParams | None = Field(None, description="method law: the swarm, the law and the proposer")
+    min_skill_quality: float | None = Field(
+        None, ge=0.0, le=1.0, description="CLIMB's pruning: skills whose mean quality score (the share of the "
+        "default Gopher, C4 and FineWeb checks their documents pass) is below this get weight 0 and no shards; "
+        "training-free methods")  # fmt: skip
 
     @model_validator(mode="before")
     @classmethod
@@ -556,8 +560,14 @@ class MixParams(Params):
 
     @model_serializer(mode="wrap")
     def _without_law(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        out = handler(self)  # other methods' params (and fingerprints) are as before `law` existed
-        return {k: v for k, v in out.items() if not (k == "law" and v is None)}
+        out = handler(self)  # other methods' params (and fingerprints) are as before `law` and pruning existed
+        return {k: v for k, v in out.items() if not (k in ("law", "min_skill_quality") and v is None)}
+
+    @model_validator(mode="after")
+    def _pruning(self) -> MixParams:
+        if self.min_skill_quality is not None and self.method not in TRAINING_FREE:
+            raise ValueError(f"min_skill_quality prunes a training-free mixture, not method {self.method}")
+        return self
 
     @property
     def selects(self) -> bool:

@@ -45,6 +45,7 @@ class MixtureSkill(_Doc):
     von_neumann: float | None = None  # entropy-vne
     tokens_scored: int | None = None  # selection: the skill's tokens before it
     attribution_mean: float | None = None  # selection: mean combined score of the skill's documents
+    quality: float | None = None  # --min-skill-quality: the mean quality score of the skill's documents
     bimix: BiMixSkillFit | None = None
 
 
@@ -130,6 +131,14 @@ class SwarmLaw(_Doc):
     rounds: list[dict[str, Any]] | None = None  # method law: each round's runs and its law's proposal
 
 
+class Pruned(_Doc):
+    """Skills left out for their mean quality score (CLIMB's pruning)."""
+
+    min_skill_quality: float
+    skills: list[int]
+    weight_before: float  # the share of the mixture they had
+
+
 class MixtureDoc(_Doc):
     method: str
     params: MixParams
@@ -138,6 +147,7 @@ class MixtureDoc(_Doc):
     weights: list[float]
     provenance: Provenance
     selection: Selection | None = None
+    pruned: Pruned | None = None
     law: LawFit | None = None
     swarm: SwarmLaw | None = None
 

@@ -267,6 +267,7 @@ def mix(
     max_repeat: Annotated[float, option(LawParams, "max_repeat", note="law")] = LAW.max_repeat,
     budget: Annotated[int | None, option(LawParams, "budget", note="law")] = LAW.budget,
     kl: Annotated[float, option(LawParams, "kl", note="law")] = LAW.kl,
+    min_skill_quality: Annotated[float | None, option(MixParams, "min_skill_quality")] = None,
     dask_address: DaskOpt = None,
     workers: WorkersOpt = None,
 ) -> None:  # fmt: skip
@@ -279,7 +280,7 @@ def mix(
         law = LawParams(runs=runs, rounds=rounds, family=family, objective=objective, max_repeat=max_repeat,
                         budget=budget, kl=kl, proxy=bimix.proxy) if method == "law" else None  # fmt: skip
         return MixParams(method=method, temperature=temperature, select=select, keep=keep, target=target, bimix=bimix,
-                         law=law)  # fmt: skip
+                         law=law, min_skill_quality=min_skill_quality)  # fmt: skip
 
     params = validated("mix", build)
     from flows.mix import mix as mix_flow

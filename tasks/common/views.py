@@ -37,6 +37,21 @@ def kept_with_skill(doc_part: PartitionRef, keep_part: PartitionRef, skills_part
     return docs.append_column("skill", skills["skill"]).filter(pc.is_null(skills["semantic_dup_of"]))
 
 
+def skill_quality(skills_parts: tuple[PartitionRef, ...], quality_parts: tuple[PartitionRef, ...],
+                  columns: list[str]) -> tuple[np.ndarray, pa.Table]:  # fmt: skip
+    """(skill, `columns` of the quality attributes) of every document the skills stage placed, in order (the skills
+    partitions' rows are the quality stage's kept rows)."""
+    skill, tables = [], []
+    for s, q in zip(skills_parts, quality_parts, strict=True):
+        if s.num_rows:
+            t = io.read_table(q, ["keep", *columns])
+            tables.append(t.filter(t["keep"]).select(columns))
+            skill.append(io.read_table(s, ["skill"])["skill"].to_numpy())
+    if not tables:
+        return np.zeros(0, np.int32), pa.table({c: pa.array([], pa.float64()) for c in columns})
+    return np.concatenate(skill), pa.concat_tables(tables)
+
+
 def matrix(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """A list<float32> column of equal-length vectors as an (n, dim) float32 array."""
     arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column

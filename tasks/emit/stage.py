@@ -106,8 +106,10 @@ def selected(p: EmitPlan) -> pa.Array | None:
 
 
 def emitted(doc: MixtureDoc) -> list[int]:
-    """The skills that get shards: those with tokens (a global selection may keep none of a skill)."""
-    return [s.skill for s in doc.skills if s.tokens > 0]
+    """The skills that get shards: those with tokens (a global selection may keep none of a skill) and weight (a
+    skill pruned for its quality has none)."""
+    pruned = set(doc.pruned.skills) if doc.pruned else set()
+    return [s.skill for s in doc.skills if s.tokens > 0 and s.skill not in pruned]
 
 
 class _Writer:

@@ -16,14 +16,15 @@ import pyarrow as pa
 
 from schemas.config import MixParams
 from schemas.manifest import Manifest
-from schemas.mixture import MixMarker, MixtureDoc, MixtureSkill, Selection
+from schemas.mixture import MixMarker, MixtureDoc, MixtureSkill, Pruned, Selection
 from schemas.outputs import SkillEntry, SkillsSummary, TokensSummary
 from schemas.refs import AttributionRef, ManifestRef, MixPlan, SkillsRef, TokensRef
-from schemas.tables import SELECTION
+from schemas.tables import QUALITY_STATS, SELECTION
 from tasks.attribution import datamodels
 from tasks.common import catalog, io, plots, views
 from tasks.common.errors import InputError
 from tasks.mix import training_free
+from tasks.quality import rules
 from tasks.skills import cluster
 from tasks.tokens import stats
 
@@ -96,7 +97,29 @@ def mixture(p: MixPlan, params: MixParams) -> MixtureDoc:
     scored = scored_documents(p) if params.selects else None
     # dsdm: natural here, replaced by the selection's shares in `finish`
     w, extra = weights(p.tokens.skills, x, "natural" if params.method == "dsdm" else params.method, params)
-    return write(p, finish(p, params, x, w, extra, scored))
+    pruned = None
+    if params.min_skill_quality is not None:
+        w, pruned = prune(p.tokens.skills, w, extra, params.min_skill_quality)
+    doc = finish(p, params, x, w, extra, scored)
+    return write(p, doc.model_copy(update={"pruned": pruned}) if pruned else doc)
+
+
+def prune(skills: SkillsRef, w: np.ndarray, extra: dict[int, dict], threshold: float) -> tuple[np.ndarray, Pruned]:
+    """Weight 0 for the skills whose documents' mean quality score is below `threshold`, the rest renormalised;
+    each skill's mean score goes into `extra`."""
+    skill, t = views.skill_quality(skills.attributes.partitions, skills.quality.attributes.partitions,
+                                   list(QUALITY_STATS))  # fmt: skip
+    scores = rules.score({c: t[c].to_numpy() for c in QUALITY_STATS})
+    k = len(w)
+    mean = np.bincount(skill, scores, k) / np.maximum(np.bincount(skill, minlength=k), 1)
+    for i in range(k):
+        extra[i] = extra[i] | {"quality": round(float(mean[i]), 4)}
+    try:
+        pruned_w, low = training_free.prune(w, mean, threshold)
+    except ValueError as e:
+        raise InputError(f"--min-skill-quality: {e}") from None
+    return pruned_w, Pruned(min_skill_quality=threshold, skills=np.flatnonzero(low).tolist(),
+                            weight_before=float(w[low].sum()))  # fmt: skip
 
 
 def finish(p: MixPlan, params: MixParams, x: Inputs, w: np.ndarray, extra: dict[int, dict],

@@ -34,3 +34,14 @@ def entropy(h: np.ndarray) -> np.ndarray:
     h = np.asarray(h, np.float64)
     e = np.exp(h - h.max())
     return e / e.sum()
+
+
+def prune(w: np.ndarray, scores: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """(weights with the skills scoring below `threshold` at 0 and the rest renormalised, which were pruned):
+    CLIMB's pruning of low-quality clusters. Raises ValueError if every skill scores below it."""
+    low = scores < threshold
+    if low.all():
+        raise ValueError(f"every skill's mean quality score is below {threshold} (the best is {scores.max():.3f}); "
+                         "lower it")  # fmt: skip
+    kept = np.where(low, 0.0, w)
+    return kept / kept.sum(), low

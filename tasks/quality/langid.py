@@ -50,7 +50,7 @@ def labels() -> frozenset[str]:
 def predict(texts: list[str]) -> tuple[list[str], np.ndarray]:
     """(top language code, its probability) of each text; an empty text gets ('', 0)."""
     model = _model()
-    langs, scores = [], np.zeros(len(texts), np.float32)
+    langs, scores = [], np.zeros(len(texts), np.float64)
     for i, text in enumerate(texts):
         flat = text.replace("\n", " ")
         if not flat.strip():
@@ -58,5 +58,5 @@ def predict(texts: list[str]) -> tuple[list[str], np.ndarray]:
             continue
         (label,), (score,) = model.predict(flat, k=1)
         langs.append(label.removeprefix("__label__"))
-        scores[i] = min(float(score), 1.0)  # fastText's softmax can round a hair above 1
+        scores[i] = score  # as fastText gives it: its softmax can round a hair above 1, as in DataTrove
     return langs, scores

@@ -61,6 +61,17 @@ def decide(rules: tuple[QualityRule, ...], stats: dict[str, np.ndarray], sources
     return open_, reason
 
 
+SCORED = ("gopher_repetition", "gopher_quality", "c4", "fineweb")
+
+
+def score(stats: dict[str, np.ndarray]) -> np.ndarray:
+    """Each document's quality score in [0, 1]: the share of the default Gopher, C4 and FineWeb checks it passes
+    (CLIMB prunes clusters by a quality score; this is one that needs no classifier)."""
+    failed = [mask for preset in SCORED for _, mask in fails(QualityRule(preset=preset), stats)]
+    n = len(next(iter(stats.values())))
+    return 1.0 - np.mean(failed, axis=0) if failed else np.ones(n)
+
+
 def reasons(rules: tuple[QualityRule, ...]) -> list[str]:
     """Every reason the rules can give, in check order."""
     return [c[0] for rule in rules for c in checks(rule)]

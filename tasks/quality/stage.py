@@ -90,7 +90,7 @@ def stats_table(doc_ids: pa.Array | pa.ChunkedArray, texts: list[str], progress=
     columns = stats.compute(texts, progress)
     lang, score = langid.predict(texts)
     return pa.table({"doc_id": doc_ids, **columns, "language": pa.array(lang, pa.string()),
-                     "language_score": score.astype(np.float64)}, schema=QUALITY_STATS_TABLE)  # fmt: skip
+                     "language_score": score}, schema=QUALITY_STATS_TABLE)  # fmt: skip
 
 
 def _empty_stats() -> pa.Table:

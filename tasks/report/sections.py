@@ -122,7 +122,7 @@ def dedup(s: DedupSummary) -> Section:
 def quality(s: QualitySummary) -> Section:
     rules = "; ".join(r.describe() for r in s.params.rules)
     drops = [[r.reason, r.documents, r.words, r.bytes, ", ".join(f"{k} {v}" for k, v in r.by_source.items())]
-             for r in s.rules]  # fmt: skip
+             for r in s.rules if r.documents]  # fmt: skip
     outcomes = [["documents in", s.documents_in], ["kept", s.kept]]
     outcomes += [[f"dropped: {k}", v] for k, v in s.dropped_by_reason.items()]
     examples = [[r.reason, e.source, e.doc_id, " ".join(e.excerpt.split())[:160]] for r in s.rules for e in r.examples]
@@ -141,8 +141,8 @@ def quality(s: QualitySummary) -> Section:
             ("attributes", s.attributes),
         ],
         tables=[("outcome of every document", ["outcome", "documents"], outcomes),
-                *([("dropped by each check (its first failure)", ["check", "documents", "words", "bytes",
-                                                                  "by source"], drops)] if drops else []),
+                *([("dropped by each check (its first failure; those that dropped none left out)",
+                    ["check", "documents", "words", "bytes", "by source"], drops)] if drops else []),
                 ("by source", ["source", "documents after dedup", "kept", "languages"],
                  [[k, v["documents"], v["kept"], ", ".join(f"{a} {b}" for a, b in s.languages_by_source[k].items())]
                   for k, v in s.by_source.items()]),
@@ -214,10 +214,12 @@ def mixture(doc: MixtureDoc) -> Section:
     sel, law = doc.selection, doc.law
     cols = ["skill", "label", "tokens", "weight"] + (["kept", "mean score"] if sel else [])
     cols += ["alpha", "R2 (log L)"] if law else []
+    cols += ["quality"] if doc.pruned else []
     rows = []
     for k in doc.skills:
         more = [f"{k.tokens / max(1, k.tokens_scored or 0):.0%}", f"{k.attribution_mean:+.3g}"] if sel else []
         more += [round(k.bimix.alpha, 3), round(k.bimix.r2, 3)] if law and k.bimix else []
+        more += [f"{k.quality:.3f}{' (pruned)' if k.skill in doc.pruned.skills else ''}"] if doc.pruned else []
         rows.append([k.skill, k.label, k.tokens, round(k.weight, 4), *more])
     rows.append(["", "sum", sum(k.tokens for k in doc.skills), round(sum(doc.weights), 4)])
     sec = Section("mixture", f"{doc.method} mixture {doc.fingerprint}", tables=[("weight per skill", cols, rows)])
@@ -229,6 +231,10 @@ def mixture(doc: MixtureDoc) -> Section:
                       (f"predicted mean loss at {law.target_steps} steps", pred)]  # fmt: skip
     if doc.swarm:
         sec.facts += swarm_facts(doc.swarm)
+    if doc.pruned:
+        sec.facts += [("pruned for quality", f"{len(doc.pruned.skills)} skills with a mean quality score below "
+                       f"{doc.pruned.min_skill_quality} ({doc.pruned.weight_before:.1%} of the weight before): "
+                       + (", ".join(map(str, doc.pruned.skills)) or "none"))]  # fmt: skip
     if sel:
         target = sel.target if isinstance(sel.target, str) else ", ".join(sel.target)
         sec.facts += [("DsDm selection", f"{sel.scope}, target {target}: {sel.documents:,} of {sel.documents_scored:,} "

@@ -5,12 +5,11 @@ the page; no Prefect."""
 from __future__ import annotations
 
 import numpy as np
-import pyarrow as pa
 
 from schemas.mixture import MixtureDoc
 from schemas.outputs import ReportPage, SkillsGraphSummary, Verified
 from schemas.refs import SkillsRef, StageRef
-from tasks.common import catalog, io, plots
+from tasks.common import catalog, io, plots, views
 from tasks.common.errors import InputError
 from tasks.quality import summary as qsummary
 from tasks.report import sections, status
@@ -65,16 +64,9 @@ def _skills(ref: StageRef) -> Section:
 
 def quality_by_skill(ref: SkillsRef) -> tuple[list[str], list[list]]:
     """The quality statistics' means and the language mix of each skill (a skill of low-quality pages shows)."""
-    skill, tables = [], []
-    for q, s in zip(ref.quality.attributes.partitions, ref.attributes.partitions, strict=True):
-        if not s.num_rows:
-            continue
-        t = io.read_table(q, ["keep", *qsummary.BY_SKILL, "language"]).filter(io.read_table(q, ["keep"])["keep"])
-        skill.append(io.read_table(s, ["skill"])["skill"].to_numpy())
-        tables.append(t)
-    if not tables:
-        return ["skill"], []
-    return qsummary.by_skill(np.concatenate(skill), pa.concat_tables(tables))
+    skill, t = views.skill_quality(ref.attributes.partitions, ref.quality.attributes.partitions,
+                                   [*qsummary.BY_SKILL, "language"])  # fmt: skip
+    return qsummary.by_skill(skill, t) if len(skill) else (["skill"], [])
 
 
 def mixture_docs(run: str) -> list[MixtureDoc]:

@@ -13,7 +13,8 @@ from flows.report import report
 from tests.flows.pipeline import artifacts
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
-SECTIONS = ["status", "ingest", "dedup", "skills", "tokens", "mixtures", "law", "skills-graph", "attribution", "budget"]
+SECTIONS = ["status", "ingest", "dedup", "quality", "skills", "tokens", "mixtures", "law", "skills-graph",
+            "attribution", "budget"]  # fmt: skip
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

@@ -57,3 +57,24 @@ def test_a_selection_needs_an_attribution_of_these_tokens_that_scored_every_docu
     other = staged.tokens.model_copy(update={"fingerprint": "other"})
     with pytest.raises(InputError, match="scored other tokens than the latest tokens stage"):
         stage.check_attribution(staged.tokens, some.model_copy(update={"tokens": other, "documents": n}))
+
+
+def test_min_skill_quality_records_each_skills_score_and_the_pruning(staged):
+    params = MixParams(method="stratified", min_skill_quality=0.0)
+    doc = stage.mixture(stage.plan(staged.run, staged.tokens, params), params)
+    quality = np.array([s.quality for s in doc.skills])
+    assert ((quality >= 0) & (quality <= 1)).all() and quality.max() < 1  # the 43-word documents fail Gopher
+    assert doc.pruned.skills == [] and doc.pruned.min_skill_quality == 0.0 and doc.weights == [1 / 3] * 3
+    written = json.loads(Path(catalog.mixture_json(staged.run, doc.fingerprint)).read_text())
+    assert written["pruned"] == {"min_skill_quality": 0.0, "skills": [], "weight_before": 0.0}
+
+
+def test_min_skill_quality_above_every_skill_is_refused(staged):
+    params = MixParams(method="stratified", min_skill_quality=1.0)
+    with pytest.raises(InputError, match="--min-skill-quality: every skill.s mean quality score is below 1.0"):
+        stage.mixture(stage.plan(staged.run, staged.tokens, params), params)
+
+
+def test_min_skill_quality_is_for_training_free_methods():
+    with pytest.raises(ValueError, match="min_skill_quality prunes a training-free mixture, not method bimix"):
+        MixParams(method="bimix", min_skill_quality=0.5)

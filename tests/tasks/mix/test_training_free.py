@@ -16,3 +16,10 @@ def test_training_free_mixtures_sum_to_one_and_have_their_limits():
     assert w.sum() == pytest.approx(1.0) and w[2] / w[1] == pytest.approx(np.e)  # r_i ~ exp(H_i)
     with pytest.raises(ValueError, match="no tokens"):
         training_free.natural(np.zeros(3))
+
+
+def test_prune_zeroes_the_skills_below_the_threshold_and_renormalises():
+    w, low = training_free.prune(np.array([0.5, 0.3, 0.2]), np.array([0.9, 0.4, 0.7]), 0.5)
+    assert low.tolist() == [False, True, False] and w.tolist() == pytest.approx([0.5 / 0.7, 0.0, 0.2 / 0.7])
+    with pytest.raises(ValueError, match="every skill's mean quality score is below 0.95"):
+        training_free.prune(np.array([0.5, 0.5]), np.array([0.9, 0.4]), 0.95)
