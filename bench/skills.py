@@ -157,7 +157,7 @@ def bench_nmi(run: str) -> dict:
     skills = catalog.latest(run, "skills")
     summary = catalog.summary(skills)
     x = np.concatenate([views.embeddings(r)[1] for r in skills.embeddings.partitions if r.num_rows])
-    pairs = zip(skills.dedup.documents.documents.partitions, skills.dedup.attributes.partitions, strict=True)
+    pairs = zip(skills.quality.documents.documents.partitions, skills.quality.attributes.partitions, strict=True)
     kept = pa.concat_tables([views.kept(d, a, ["source", "text"]) for d, a in pairs])  # the order embedded in
     truth = np.array(kept["source"].to_pylist())
     values, counts = np.unique(truth, return_counts=True)
@@ -224,8 +224,8 @@ def _kept_texts(run: str, n: int, seed: int) -> list[str]:
     from tasks.common import catalog, views
     from tasks.skills import cluster
 
-    dedup = catalog.latest(run, "dedup")
-    pairs = zip(dedup.documents.documents.partitions, dedup.attributes.partitions, strict=True)
+    kept = catalog.latest(run, "quality")  # what skills embeds: kept by dedup and the quality rules
+    pairs = zip(kept.documents.documents.partitions, kept.attributes.partitions, strict=True)
     texts = pa.concat_tables([views.kept(d, a, ["text"]) for d, a in pairs])["text"].to_pylist()
     return [texts[i] for i in cluster.sample(len(texts), n, seed)]
 
@@ -268,8 +268,7 @@ def bench_options(run: str, embed, seeds: list[int], variants: list[str]) -> dic
     from tasks.common import catalog, io
     from tasks.skills import stage
 
-    dedup = catalog.latest(run, "dedup")
-    p = stage.plan(run, dedup, embed, SkillsParams())
+    p = stage.plan(run, catalog.latest(run, "quality"), embed, SkillsParams())
     refs = []
     for k in range(len(p.documents.partitions)):
         marker = io.committed(io.join(p.embeddings, f"part-{k:05d}"))

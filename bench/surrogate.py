@@ -94,7 +94,7 @@ def select(args) -> dict:
              **{arm: datamodels.select(v[1], ntok, budget) for arm, v in sampled.items()},
              "embedding": datamodels.select(sim, ntok, budget),
              f"{first}-bottom": datamodels.select(sampled[first][1], ntok, budget, lowest=True)}  # fmt: skip
-    source = np.asarray(views_column(full.tokens.skills.dedup.documents.documents, "source", None, doc_ids), object)
+    source = np.asarray(views_column(full.tokens.skills.quality.documents.documents, "source", None, doc_ids), object)
     train = TrainParams(steps=args.train_steps, seq_len=seq_len, warmup=min(20, args.train_steps // 10))
     rows, t0 = [], time.perf_counter()
     for seed in args.seeds:

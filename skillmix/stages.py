@@ -138,7 +138,10 @@ def quality(
     from tasks.common import catalog
     from tasks.report import sections
 
+    from tasks.quality import stage as quality_stage
+
     deduped = latest(run, "dedup")
+    checked(quality_stage.check_sources, deduped.documents.documents.partitions, params)  # before a server starts
     local_api(dask_address)
     flow = quality_flow.with_options(task_runner=task_runner(dask_address, workers))
     ref = with_progress(run, ["quality"], flow, run, deduped, params)

@@ -112,10 +112,18 @@ def test_dedup_option_errors_are_named(tmp_path):
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_skills_prints_the_skills_table_and_agreement(planted, tmp_path):
+def test_quality_then_skills_print_their_tables(planted, tmp_path):
     run = tmp_path / "run"
     assert runner.invoke(app, ["ingest", str(planted), "--run", str(run), "--max-reject-fraction", "1"]).exit_code == 0
     assert runner.invoke(app, ["dedup", "--run", str(run), "--workers", "1"]).exit_code == 0
+    res = runner.invoke(app, ["quality", "--run", str(run), "--filters", "gopher", "--filter-source", "nosuch"])
+    assert (
+        res.exit_code == 2
+        and "--filter-source nosuch: no documents of that source; the sources are" in " ".join(res.output.split())
+        and not (run / "attributes" / "quality").exists()
+    )  # refused before any work
+    res = runner.invoke(app, ["quality", "--run", str(run), "--workers", "1"])
+    assert res.exit_code == 0 and "counts add up: yes" in res.output and "statistics only" in res.output, res.output
     res = runner.invoke(app, ["skills", "--run", str(run), "--k", "2", "--workers", "1", "--label-field", "",
                               "--semdedup-eps", "0.01"])  # fmt: skip
     assert res.exit_code == 0, res.output

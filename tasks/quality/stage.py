@@ -41,7 +41,7 @@ def plan(run: str, dedup: DedupRef, params: QualityParams) -> QualityPlan:
         model = langid.identity()  # a missing package or model fails here, before any work
     except (ModuleNotFoundError, FileNotFoundError) as e:
         raise InputError(f"quality: {e}") from e
-    _check_sources(docs.partitions, params)
+    check_sources(docs.partitions, params)
     sfp = QualityParams().fingerprint(f"stats-v{STATS_VERSION}", model, _spacy(), dedup.fingerprint)
     fp = params.fingerprint(sfp)
     p = QualityPlan(**catalog.places(run, "quality", fp), dedup=dedup, stats_fingerprint=sfp,
@@ -53,7 +53,8 @@ def _spacy() -> str:
     return f"spacy-{importlib.metadata.version('spacy')}"
 
 
-def _check_sources(parts: tuple[PartitionRef, ...], params: QualityParams) -> None:
+def check_sources(parts: tuple[PartitionRef, ...], params: QualityParams) -> None:
+    """Raise InputError naming the rules' sources that no document has (a typo would otherwise filter nothing)."""
     named = {s for r in params.rules for s in r.sources}
     if not named:
         return
