@@ -136,9 +136,8 @@ def quality(
     from flows.quality import quality as quality_flow
     from flows.runtime import task_runner
     from tasks.common import catalog
-    from tasks.report import sections
-
     from tasks.quality import stage as quality_stage
+    from tasks.report import sections
 
     deduped = latest(run, "dedup")
     checked(quality_stage.check_sources, deduped.documents.documents.partitions, params)  # before a server starts

@@ -6,13 +6,13 @@ Idempotency comes from the stage's `_SUCCESS` markers (NO_CACHE), as for ingest.
 from __future__ import annotations
 
 from prefect import task
-from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from schemas.config import DedupParams
 from schemas.outputs import DedupSummary
 from schemas.refs import DedupPlan, DedupRef, DocumentsRef, PartitionRef
 from tasks.common import catalog
+from tasks.common.prefect_tasks import outcome_artifact
 from tasks.dedup import stage
 
 
@@ -42,7 +42,5 @@ def load_dedup(plan: DedupPlan) -> DedupRef:
 
 def _report(plan: DedupPlan, s: DedupSummary) -> DedupRef:
     stage.write_report(s, plan.report)
-    rows = [{"outcome": "kept", "documents": s.kept}]
-    rows += [{"outcome": f"dropped: {k}", "documents": v} for k, v in s.dropped_by_reason.items()]
-    create_table_artifact(rows, key="dedup-counts", description=f"dedup {s.fingerprint} of {s.run}")
+    outcome_artifact("dedup", s)
     return catalog.ref(plan.run, "dedup", plan.fingerprint)

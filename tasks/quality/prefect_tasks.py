@@ -6,13 +6,13 @@ Idempotency comes from the stage's `_SUCCESS` markers (NO_CACHE), as for dedup.
 from __future__ import annotations
 
 from prefect import task
-from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from schemas.config import QualityParams
 from schemas.outputs import QualitySummary
 from schemas.refs import DedupRef, PartitionRef, QualityPlan, QualityRef
 from tasks.common import catalog
+from tasks.common.prefect_tasks import outcome_artifact
 from tasks.quality import stage
 
 
@@ -42,7 +42,5 @@ def load_quality(plan: QualityPlan) -> QualityRef:
 
 def _report(plan: QualityPlan, s: QualitySummary) -> QualityRef:
     stage.write_report(s, plan.report)
-    rows = [{"outcome": "kept", "documents": s.kept}]
-    rows += [{"outcome": f"dropped: {k}", "documents": v} for k, v in s.dropped_by_reason.items()]
-    create_table_artifact(rows, key="quality-counts", description=f"quality {s.fingerprint} of {s.run}")
+    outcome_artifact("quality", s)
     return catalog.ref(plan.run, "quality", plan.fingerprint)

@@ -46,7 +46,7 @@ FILTERS = {"gopher_repetition": GopherRepetitionFilter, "gopher_quality": Gopher
 @pytest.fixture(scope="module")
 def texts() -> list[str]:
     recs = corpus.records(SampleCorpusParams())
-    picked = [r["text"] for r in recs[:: max(1, len(recs) // 80)]]  # every domain, about 80 documents
+    picked = [r["text"] for r in recs[:: max(1, len(recs) // 40)]]  # every domain, about 40 documents
     return picked + MADE
 
 
