@@ -161,7 +161,6 @@ def shares(args: argparse.Namespace) -> dict:
     import pyarrow as pa
 
     from schemas.config import QualityRule
-    from schemas.tables import QUALITY_STATS
     from tasks.common import catalog, io
     from tasks.quality import rules
 
@@ -175,9 +174,7 @@ def shares(args: argparse.Namespace) -> dict:
         tables.append(q.append_column("source", d["source"]).append_column("n_bytes", d["n_bytes"])
                       .append_column("given_lang", pa.array(lang, pa.string())).filter(keep))  # fmt: skip
     t = pa.concat_tables(tables)
-    st = {c: t[c].to_numpy() for c in QUALITY_STATS}
-    st["language"] = t["language"].to_numpy(zero_copy_only=False)
-    st["language_score"] = t["language_score"].to_numpy()
+    st = rules.columns(t)
     source = t["source"].to_numpy(zero_copy_only=False)
     nbytes = t["n_bytes"].to_numpy()
     presets = {"gopher": (QualityRule(preset="gopher_repetition"), QualityRule(preset="gopher_quality")),

@@ -109,7 +109,7 @@ def prune(skills: SkillsRef, w: np.ndarray, extra: dict[int, dict], threshold: f
     each skill's mean score goes into `extra`."""
     skill, t = views.skill_quality(skills.attributes.partitions, skills.quality.attributes.partitions,
                                    list(QUALITY_STATS))  # fmt: skip
-    scores = rules.score({c: t[c].to_numpy() for c in QUALITY_STATS})
+    scores = rules.score(rules.columns(t))
     k = len(w)
     mean = np.bincount(skill, scores, k) / np.maximum(np.bincount(skill, minlength=k), 1)
     for i in range(k):

@@ -9,8 +9,17 @@ fails, named `<preset>/<DataTrove's reason>` (`gopher_quality/gopher_short_doc`,
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 
 from schemas.config import QUALITY_PRESETS, QualityRule
+from schemas.tables import QUALITY_STATS
+
+
+def columns(t: pa.Table) -> dict[str, np.ndarray]:
+    """The statistics of a quality table (QUALITY_STATS or QUALITY rows with statistics), and the language columns
+    where it has them, as the numpy columns the rules compare."""
+    names = [*QUALITY_STATS, *(c for c in ("language", "language_score") if c in t.column_names)]
+    return {c: t[c].to_numpy(zero_copy_only=False) for c in names}
 
 
 def checks(rule: QualityRule) -> list[tuple[str, str, str, float]]:
@@ -28,8 +37,9 @@ def checks(rule: QualityRule) -> list[tuple[str, str, str, float]]:
 def fails(rule: QualityRule, stats: dict[str, np.ndarray]) -> list[tuple[str, np.ndarray]]:
     """(reason, mask of the documents failing that check) for each check of `rule`, in order."""
     out = []
-    on = {c[1] for c in checks(rule)}
-    for reason, column, op, value in checks(rule):
+    listed = checks(rule)
+    on = {c[1] for c in listed}
+    for reason, column, op, value in listed:
         x = stats[column]
         if op == "<":
             mask = x < value

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from schemas.config import QualityParams
 from schemas.outputs import QualityMarker, QualityStatsMarker, QualitySummary
 from schemas.refs import DedupRef, PartitionRef, QualityPlan
-from schemas.tables import QUALITY, QUALITY_STATS, QUALITY_STATS_TABLE
+from schemas.tables import QUALITY, QUALITY_STATS_TABLE
 from tasks.common import catalog, io, views
 from tasks.common.errors import InputError
 from tasks.common.progress import ProgressFile
@@ -94,10 +94,6 @@ def stats_table(doc_ids: pa.Array | pa.ChunkedArray, texts: list[str], progress=
                      "language_score": score}, schema=QUALITY_STATS_TABLE)  # fmt: skip
 
 
-def _empty_stats() -> pa.Table:
-    return QUALITY_STATS_TABLE.empty_table()
-
-
 def resolve(p: QualityPlan, refs: list[PartitionRef], params: QualityParams, seconds: float = 0.0) -> QualityMarker:
     """Apply the rules to every partition's statistics; write the attribute partitions and the summary; commit."""
     if (done := catalog.load(p.out, QualityMarker)) is not None:
@@ -105,12 +101,12 @@ def resolve(p: QualityPlan, refs: list[PartitionRef], params: QualityParams, sec
     parts, tables, dedup_reasons = [], [], Counter()
     for doc_part, dedup_part, ref in zip(p.documents.partitions, p.dedup.attributes.partitions, refs, strict=True):
         dedup = io.read_table(dedup_part, ["doc_id", "keep", "drop_reason"])
-        st = io.read_table(ref) if ref.num_rows else _empty_stats()
+        st = io.read_table(ref) if ref.num_rows else QUALITY_STATS_TABLE.empty_table()
         docs = io.read_table(doc_part, ["doc_id", "source", "n_bytes"]).filter(dedup["keep"])
         if not docs["doc_id"].equals(st["doc_id"]):
             raise InputError(f"{ref.uri} does not align with dedup's kept documents of {doc_part.uri}; "
                              f"remove {p.stats} and rerun `skillmix quality`")  # fmt: skip
-        keep, reason = rules.decide(params.rules, _columns(st), docs["source"].to_numpy(zero_copy_only=False))
+        keep, reason = rules.decide(params.rules, rules.columns(st), docs["source"].to_numpy(zero_copy_only=False))
         table = attributes(dedup, st, keep, reason)
         rows = io.write_table(table, io.join(p.out, doc_part.name))
         parts.append({"name": doc_part.name, "num_rows": rows})
@@ -133,13 +129,6 @@ def _work(p: QualityPlan, n: int) -> dict[str, int]:
         uri = io.join(p.work, "computed", f"{k:05d}.json")
         out.update(io.read_json(uri) if io.exists(uri) else {})
     return {"computed": out["computed"], "reused": out["reused"]}
-
-
-def _columns(st: pa.Table) -> dict[str, np.ndarray]:
-    out = {c: st[c].to_numpy() for c in QUALITY_STATS}
-    out["language"] = st["language"].to_numpy(zero_copy_only=False)
-    out["language_score"] = st["language_score"].to_numpy()
-    return out
 
 
 def attributes(dedup: pa.Table, st: pa.Table, keep: np.ndarray, reason: np.ndarray) -> pa.Table:

@@ -26,6 +26,7 @@ def build(p: QualityPlan, params: QualityParams, t: pa.Table, dedup_reasons: Cou
     `n_bytes` and `reason` ('' where kept)."""
     reason = np.asarray(t["reason"].to_pylist(), dtype=object)
     source = np.asarray(t["source"].to_pylist(), dtype=object)
+    language = np.asarray(t["language"].to_pylist(), dtype=object)
     n_in = sum(part.num_rows for part in p.documents.partitions)
     dropped = {r: int(dedup_reasons[r]) for r in DEDUP_REASONS}
     dropped |= {r: int((reason == r).sum()) for r in rules.reasons(params.rules)}
@@ -38,9 +39,8 @@ def build(p: QualityPlan, params: QualityParams, t: pa.Table, dedup_reasons: Cou
         "rules": [_drops(r, t, reason, source, texts, params.examples) for r in rules.reasons(params.rules)],
         "by_source": {s: {"documents": int((source == s).sum()), "kept": int(((source == s) & (reason == "")).sum())}
                       for s in sorted(set(source.tolist()))},
-        "languages": _top(t["language"].to_pylist(), TOP_LANGUAGES),
-        "languages_by_source": {s: _top(np.asarray(t["language"].to_pylist(), object)[source == s].tolist(), 5)
-                                for s in sorted(set(source.tolist()))},
+        "languages": _top(language.tolist(), TOP_LANGUAGES),
+        "languages_by_source": {s: _top(language[source == s].tolist(), 5) for s in sorted(set(source.tolist()))},
         "histograms": {c: _histogram(t[c].to_numpy()) for c in [*QUALITY_STATS, "language_score"]},
         "seconds": round(seconds, 2), "versions": versions, "attributes": p.out,
     })  # fmt: skip
